@@ -1,0 +1,72 @@
+"""The plain data a document becomes once read: blocks to translate and the layout around them.
+
+A document is kept as a *template*: literal layout strings (blank lines, separators,
+Markdown markup, code blocks) interleaved with references to blocks.  Writing a
+translation is then only `render(translated_texts)`, which is how every output keeps
+the source's structure exactly: nothing but block texts can change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One translatable unit: a heading, a paragraph, a list item, a table cell...
+
+    `protected` holds (start, end) character spans of `text` that are markup rather
+    than language (code spans, link targets, HTML tags) and must come out unchanged.
+    """
+
+    id: int
+    kind: str
+    text: str
+    protected: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document: its blocks plus the template that puts them back together."""
+
+    name: str
+    format: str
+    blocks: tuple[Block, ...]
+    template: tuple[str | int, ...] = field(repr=False)
+
+    def render(self, texts: Sequence[str]) -> str:
+        """Rebuild the document with `texts[i]` in place of block i."""
+        if len(texts) != len(self.blocks):
+            raise ValueError(f"expected {len(self.blocks)} block texts, got {len(texts)}")
+        return "".join(texts[p] if isinstance(p, int) else p for p in self.template)
+
+    @property
+    def source(self) -> str:
+        return self.render([b.text for b in self.blocks])
+
+
+class TemplateBuilder:
+    """Accumulates literals and blocks in document order; formats use it to build a Document."""
+
+    def __init__(self) -> None:
+        self._parts: list[str | int] = []
+        self._blocks: list[Block] = []
+
+    def literal(self, text: str) -> None:
+        if not text:
+            return
+        if self._parts and isinstance(self._parts[-1], str):
+            self._parts[-1] += text
+        else:
+            self._parts.append(text)
+
+    def block(self, kind: str, text: str, protected: Sequence[Span] = ()) -> None:
+        index = len(self._blocks)
+        self._blocks.append(Block(index, kind, text, tuple(protected)))
+        self._parts.append(index)
+
+    def build(self, name: str, fmt: str) -> Document:
+        return Document(name, fmt, tuple(self._blocks), tuple(self._parts))

@@ -1,0 +1,76 @@
+"""The one interface every translation engine implements.
+
+Engines translate lists of plain sentences between two languages and know nothing
+about documents, files, masking or routing: those live in earlier stages.  Like
+sacrebleu's metrics, each engine is one file; `load_engine` picks the class by the
+`engine:` name a model has in models.yaml.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EngineError(Exception):
+    """A model cannot be loaded or run; the message is meant for the user."""
+
+
+class ModelUnavailable(EngineError):
+    """The model is not on this machine and may not (or could not) be downloaded."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One configured model, as named in models.yaml."""
+
+    name: str
+    engine: str  # "marian" | "nllb" | "apertium"
+    model: str | None = None  # hub id or local directory
+    revision: str | None = None
+    target_token: str | None = None  # e.g. ">>{code}<<" for multi-target opus-mt models
+    target_codes: dict[str, str] = field(default_factory=dict)  # our code -> model's code
+    max_input_tokens: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Run-wide settings every engine receives."""
+
+    device: str = "auto"  # auto | cpu | cuda
+    beam: int = 1
+    offline: bool = False
+    batch_size: int = 16
+    cache_dir: str | None = None
+
+
+class Engine(ABC):
+    """Translates sentences; one instance holds one loaded model for a whole run."""
+
+    def __init__(self, spec: ModelSpec, options: EngineOptions) -> None:
+        self.spec = spec
+        self.options = options
+
+    @property
+    def model_id(self) -> str:
+        """What the aligned record names as the model."""
+        return self.spec.model or self.spec.name
+
+    @property
+    def max_input_tokens(self) -> int | None:
+        """Longest input the model takes; None when there is no limit."""
+        return self.spec.max_input_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Input length as the model sees it; engines with a tokenizer override this."""
+        return [len(t.split()) for t in texts]
+
+    @abstractmethod
+    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
+        """Translate each segment from `src` to `tgt` (our language codes), same order."""
+
+    def close(self) -> None:
+        """Release the model; the default has nothing to release."""
