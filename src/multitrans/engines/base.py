@@ -68,6 +68,9 @@ class Engine(ABC):
         """Input length as the model sees it; engines with a tokenizer override this."""
         return [len(t.split()) for t in texts]
 
+    def check(self, src: str, tgt: str) -> None:
+        """Raise ModelUnavailable when this engine cannot serve src→tgt; called before any work is planned."""
+
     @abstractmethod
     def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
         """Translate each segment from `src` to `tgt` (our language codes), same order."""

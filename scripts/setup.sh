@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up: a virtual environment in .venv with multitrans and
+# its test tools, and the Apertium translators when this machine can install them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
+
+# PyTorch first, pinned: an unpinned 'torch' pulls several GB of CUDA packages where a
+# CPU build is all that is needed. Set TORCH_SPEC to choose another build.
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  echo "setup: installing PyTorch (${TORCH_SPEC:-torch==2.13.0})" >&2
+  pip install "${TORCH_SPEC:-torch==2.13.0}"
+fi
+echo "setup: installing multitrans and its test tools" >&2
+pip install -e ".[test]"
+
+# Apertium (rule-based nb→nn/da/sv) comes from Debian/Ubuntu packages.
+APERTIUM_PACKAGES="apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor"
+if ! command -v apertium >/dev/null || ! apertium -l 2>/dev/null | grep -q nob-nno; then
+  if command -v apt-get >/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing Apertium ($APERTIUM_PACKAGES)" >&2
+    if ! $SUDO apt-get install -y -qq $APERTIUM_PACKAGES >/dev/null 2>&1; then
+      $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq $APERTIUM_PACKAGES >/dev/null
+    fi
+  else
+    echo "setup: no apt-get here; install Apertium ($APERTIUM_PACKAGES) yourself for nb→nn/da/sv" >&2
+  fi
+fi
+echo "setup: done (.venv/bin/multitrans)" >&2

@@ -1,0 +1,209 @@
+"""The public Python API: everything the CLI does, usable without it.
+
+    from multitrans import translate_document
+    result = translate_document("article.txt", ["nn", "da", "sv"])
+    print(result.text("nn"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .document import Document
+from .engines.base import EngineOptions
+from .engines.pool import EnginePool
+from .formats import format_for, parse
+from .languages import normalize, parse_list
+from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic
+from .plan import Assignment, PreparedDocument, build_plan
+from .registry import Registry, load_registry
+from .runner import RunResult, run_plan
+from .segment import segment_block
+
+if TYPE_CHECKING:
+    from .detect import DocumentDetection, LanguageDetector
+
+# Block-level identification cannot tell these apart reliably on a sentence or two,
+# so a block "detected" as a sibling of the document's language keeps the document's.
+_CLOSE_LANGUAGES = ({"nb", "nn", "da", "sv"}, {"hr", "sr", "bs"}, {"id", "ms"}, {"cs", "sk"})
+
+
+class InputError(ValueError):
+    """The input cannot be read as a document."""
+
+
+@dataclass(frozen=True)
+class BlockTranslation:
+    text: str
+    engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
+    model: str | None
+    note: str | None = None
+
+
+@dataclass
+class DocumentResult:
+    document: Document
+    lang: str
+    confidence: float
+    block_langs: tuple[str, ...]
+    translations: dict[str, list[BlockTranslation]]
+    problems: list[str] = field(default_factory=list)
+
+    def text(self, lang: str) -> str:
+        """The translated document in `lang`, in the source's format and layout."""
+        return self.document.render([b.text for b in self.translations[lang]])
+
+    def records(self) -> list[dict]:
+        """One aligned record per source block, in order (the aligned JSONL)."""
+        records = []
+        for block, lang in zip(self.document.blocks, self.block_langs):
+            translations = {}
+            for tgt, blocks in self.translations.items():
+                bt = blocks[block.id]
+                entry = {"text": bt.text, "engine": bt.engine, "model": bt.model}
+                if bt.note:
+                    entry["note"] = bt.note
+                translations[tgt] = entry
+            records.append({"id": block.id, "kind": block.kind, "source": {"lang": lang, "text": block.text},
+                            "translations": translations})
+        return records
+
+
+def read_document(path: str | Path, fmt: str | None = None) -> Document:
+    """Read a .txt or .md file into a Document."""
+    path = Path(path)
+    fmt = format_for(path.name, fmt)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(f"no such file: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text (byte {exc.start}); convert it to UTF-8 first") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse(text, path.name, fmt)
+
+
+def parse_document(text: str, name: str = "stdin.txt", fmt: str | None = None) -> Document:
+    return parse(text, name, format_for(name, fmt))
+
+
+def new_detector() -> LanguageDetector:
+    from .detect import LanguageDetector
+
+    return LanguageDetector()
+
+
+def detect_document(document: Document, detector: LanguageDetector | None = None) -> DocumentDetection:
+    """The document's language (with confidence) and each block's, as detected."""
+    detector = detector or new_detector()
+    return detector.detect_document([b.text for b in document.blocks])
+
+
+def prepare(document: Document, detector: LanguageDetector, source_lang: str | None = None) -> PreparedDocument:
+    """Detect and segment a document once, for every target."""
+    if source_lang:
+        lang, confidence = normalize(source_lang), 1.0
+        block_guess = [detector.detect(b.text).lang for b in document.blocks]
+    else:
+        found = detector.detect_document([b.text for b in document.blocks])
+        lang, confidence = found.lang, found.confidence
+        block_guess = [d.lang for d in found.blocks]
+    block_langs = tuple(_block_language(guess, lang) for guess in block_guess)
+    pieces = tuple(
+        tuple(segment_block(b.text, blang, b.protected)) for b, blang in zip(document.blocks, block_langs)
+    )
+    return PreparedDocument(document, lang, confidence, block_langs, pieces)
+
+
+def _block_language(guess: str | None, document_lang: str) -> str:
+    if guess is None or guess == document_lang:
+        return document_lang
+    if any(guess in group and document_lang in group for group in _CLOSE_LANGUAGES):
+        return document_lang
+    return guess
+
+
+def translate_documents(
+    documents: Sequence[Document],
+    targets: Sequence[str],
+    *,
+    registry: Registry | None = None,
+    options: EngineOptions | None = None,
+    source_lang: str | None = None,
+    detector: LanguageDetector | None = None,
+    pool: EnginePool | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[DocumentResult]:
+    """Translate documents into every target in one pass: each model loads once and serves all its pairs.
+
+    `on_progress(advance, total)` is called as sentences are translated.
+    """
+    targets = parse_list(",".join(targets)) if targets else []
+    if not targets:
+        raise ValueError("no target language given; pass one or more codes, e.g. --to nn,da,sv")
+    registry = registry or load_registry()
+    detector = detector or new_detector()
+    own_pool = pool is None
+    pool = pool or EnginePool(options or EngineOptions())
+    try:
+        prepared = [prepare(doc, detector, source_lang) for doc in documents]
+        plan = build_plan(prepared, targets, registry, pool)
+        total = plan.task_count
+        progress = (lambda n: on_progress(n, total)) if on_progress else None
+        run = run_plan(plan, pool.loaded, progress)
+        return [
+            _assemble(doc, plan.assignments[i], run, plan.problems)
+            for i, doc in enumerate(prepared)
+        ]
+    finally:
+        if own_pool:
+            pool.close()
+
+
+def translate_document(document: Document | str | Path, targets: Sequence[str], **kwargs) -> DocumentResult:
+    """Translate one document (a Document or a file path); see `translate_documents` for the options."""
+    if not isinstance(document, Document):
+        document = read_document(document)
+    return translate_documents([document], targets, **kwargs)[0]
+
+
+def _assemble(
+    doc: PreparedDocument, assignments: dict[str, list[Assignment]], run: RunResult, plan_problems: list[str],
+) -> DocumentResult:
+    translations: dict[str, list[BlockTranslation]] = {}
+    used_notes: set[str] = set()
+    for tgt, row in assignments.items():
+        blocks = []
+        for block, assignment, pieces in zip(doc.document.blocks, row, doc.pieces):
+            if assignment.engine is None:
+                engine = "copy" if assignment.src == tgt else None
+                blocks.append(BlockTranslation(block.text, engine, None, assignment.note))
+                if assignment.note and engine is None:
+                    used_notes.add(assignment.note)
+                continue
+            name = assignment.engine.spec.name
+            missing = [p for p in pieces if p.translate and (name, assignment.src, tgt, p.text) not in run.translations]
+            text = "".join(
+                run.translations.get((name, assignment.src, tgt, p.text), p.text) if p.translate else p.text
+                for p in pieces
+            )
+            note = f"{len(missing)} sentence(s) kept untranslated after an engine failure" if missing else None
+            blocks.append(BlockTranslation(text, assignment.engine.spec.engine, assignment.engine.model_id, note))
+        translations[tgt] = blocks
+    problems = [p for p in plan_problems if p in used_notes] + run.problems
+    return DocumentResult(doc.document, doc.lang, doc.confidence, doc.block_langs, translations, problems)
+
+
+def write_result(result: DocumentResult, out_dir: str | Path, layout: str = DEFAULT_LAYOUT) -> list[Path]:
+    """Write one file per target language and the aligned JSONL; every path stays inside `out_dir`."""
+    out = Path(out_dir)
+    name = result.document.name
+    jobs = [(output_path(out, layout, name, lang), result.text(lang)) for lang in result.translations]
+    jobs.append((output_path(out, ALIGNED_LAYOUT, name, ""), jsonl(result.records())))
+    for path, text in jobs:
+        write_atomic(path, text)
+    return [path for path, _ in jobs]

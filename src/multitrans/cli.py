@@ -1,0 +1,241 @@
+"""The `multitrans` command: a thin Typer layer over multitrans.api.
+
+Heavy libraries (torch, transformers, the language detector) are imported only by the
+commands that need them, so `--help`, `languages` and `models list` start at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Translate articles into many languages, keeping their structure exactly.")
+models_app = typer.Typer(no_args_is_help=True, help="List and fetch the models in the registry.")
+app.add_typer(models_app, name="models")
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")]
+ModelsFile = Annotated[Path | None, typer.Option("--models", help="Model registry to use instead of the built-in models.yaml.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .api import InputError
+    from .detect import TooLittleText
+    from .engines.base import EngineError
+    from .formats import UnsupportedFormat
+    from .languages import UnknownLanguage
+    from .output import OutputError
+    from .registry import RegistryError
+
+    return (InputError, TooLittleText, UnsupportedFormat, UnknownLanguage, OutputError, RegistryError, EngineError, ValueError)
+
+
+def handles_errors(func: F) -> F:
+    """Turn errors a user can cause into one line and exit code 2; -v shows the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if kwargs.get("verbose"):
+                traceback.print_exc()
+            if isinstance(exc, _user_errors()):
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(EXIT_USAGE) from None
+            if not kwargs.get("verbose"):
+                typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", err=True)
+            raise typer.Exit(EXIT_PROBLEMS) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command(epilog="Example: multitrans translate article.txt --to nn,da,sv --out translations/")
+@handles_errors
+def translate(
+    files: Annotated[list[str], typer.Argument(help="Articles (.txt, .md); '-' reads standard input and writes standard output.")],
+    to: Annotated[str, typer.Option("--to", "-t", help="Target languages, comma-separated (e.g. en,de,fr,nn).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("translations"),
+    source: Annotated[str | None, typer.Option("--from", "-f", help="Source language; detected when omitted.")] = None,
+    layout: Annotated[str, typer.Option(help="Output path template: {lang}, {name}, {stem}, {ext}, {path}.")] = "{lang}/{name}",
+    fmt: Annotated[str | None, typer.Option("--format", help="text or markdown; by default from the file extension.")] = None,
+    models: ModelsFile = None,
+    offline: Annotated[bool, typer.Option(help="Use only models already on this machine; never touch the network.")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 1,
+    verbose: Verbose = False,
+) -> None:
+    """Translate articles into one or more languages: one file per language plus aligned/<name>.jsonl."""
+    from .api import parse_document, read_document, translate_documents, write_result
+    from .engines.base import EngineOptions
+    from .languages import parse_list
+    from .registry import load_registry
+
+    targets = parse_list(to)
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"unknown --device '{device}'; use auto, cpu or cuda")
+    registry = load_registry(models)
+    if offline:
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    options = EngineOptions(device=device, beam=beam, offline=offline)
+    stdin = files == ["-"]
+    if stdin:
+        if len(targets) != 1:
+            raise ValueError("reading standard input ('-') writes one translation to standard output; give exactly one --to language")
+        documents = [parse_document(sys.stdin.read(), "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
+    else:
+        documents = [read_document(f, fmt) for f in files]
+    with _progress(not stdin) as on_progress:
+        results = translate_documents(documents, targets, registry=registry, options=options,
+                                      source_lang=source, on_progress=on_progress)
+    problems = [p for r in results for p in r.problems]
+    if stdin:
+        sys.stdout.write(results[0].text(targets[0]))
+    else:
+        for result in results:
+            paths = write_result(result, out, layout)
+            typer.echo(f"{result.document.name} ({result.lang}, confidence {result.confidence:.2f}): "
+                       f"wrote {len(paths) - 1} translations and {paths[-1]}", err=True)
+    for problem in dict.fromkeys(problems):
+        typer.echo(f"warning: {problem}", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+
+
+class _progress:
+    """A progress bar on stderr when it is a terminal; otherwise nothing."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("translating sentences", total=None)
+
+        def update(advance: int, total: int) -> None:
+            self.bar.update(task, advance=advance, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command(epilog="Example: multitrans detect article.txt --json")
+@handles_errors
+def detect(
+    files: Annotated[list[Path], typer.Argument(help="Articles to examine.")],
+    json_out: Json = False,
+    fmt: Annotated[str | None, typer.Option("--format", help="text or markdown; by default from the file extension.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Print each document's language with its confidence, and the blocks written in another language."""
+    from .api import detect_document, new_detector, read_document
+
+    detector = new_detector()
+    reports = []
+    for file in files:
+        document = read_document(file, fmt)
+        found = detect_document(document, detector)
+        others = [
+            {"id": b.id, "lang": d.lang, "confidence": round(d.confidence, 3), "text": b.text}
+            for b, d in zip(document.blocks, found.blocks)
+            if d.lang is not None and d.lang != found.lang
+        ]
+        reports.append({"file": str(file), "lang": found.lang, "confidence": round(found.confidence, 3), "other_blocks": others})
+    if json_out:
+        typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
+        return
+    for report in reports:
+        typer.echo(f"{report['file']}: {report['lang']} (confidence {report['confidence']:.2f})")
+        for block in report["other_blocks"]:
+            typer.echo(f"  block {block['id']}: {block['lang']} ({block['confidence']:.2f}) {_short(block['text'])}")
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@app.command(epilog="Example: multitrans languages --from nb --json")
+@handles_errors
+def languages(
+    source: Annotated[str, typer.Option("--from", "-f", help="Source language the routes start from.")] = "nb",
+    models: ModelsFile = None,
+    json_out: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """List every target language with its name and the models that would translate into it."""
+    from .languages import all_codes, name, normalize
+    from .registry import load_registry
+
+    registry = load_registry(models)
+    src = normalize(source)
+    rows = [{"code": c, "name": name(c), "route": registry.route_names(src, c)} for c in all_codes() if c != src]
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['code']:<9} {row['name']:<32} {' → '.join(row['route']) or '(no route)'}")
+
+
+@models_app.command("list", epilog="Example: multitrans models list --json")
+@handles_errors
+def models_list(models: ModelsFile = None, json_out: Json = False, verbose: Verbose = False) -> None:
+    """List the configured models and whether each is present on this machine."""
+    from .models import model_status
+    from .registry import load_registry
+
+    rows = [model_status(spec) for spec in load_registry(models).models.values()]
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        mark = "present" if row["present"] else "missing"
+        typer.echo(f"{row['name']:<26} {row['engine']:<9} {mark:<8} {row['model'] or ''} {row['revision'] or ''}".rstrip())
+
+
+@models_app.command("pull", epilog="Example: multitrans models pull --to en,de,fr --from nb,en")
+@handles_errors
+def models_pull(
+    to: Annotated[str, typer.Option("--to", "-t", help="Target languages whose routes to fetch.")],
+    source: Annotated[str, typer.Option("--from", "-f", help="Source languages (comma-separated).")] = "nb,en",
+    models: ModelsFile = None,
+    verbose: Verbose = False,
+) -> None:
+    """Download what the routes to these languages need into the Hugging Face cache, for later --offline runs."""
+    from .languages import parse_list
+    from .models import pull_routes
+    from .registry import load_registry
+
+    failures = pull_routes(load_registry(models), parse_list(source), parse_list(to), lambda line: typer.echo(line, err=True))
+    raise typer.Exit(EXIT_PROBLEMS if failures else EXIT_OK)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,86 @@
+"""Apertium: rule-based translation between closely related languages, fully offline.
+
+Runs the `apertium` program (Debian packages apertium, apertium-nno-nob,
+apertium-dan-nor, apertium-swe-nor).  All segments of a call go through one
+process, one segment per line.  Unknown-word marks (`*Najin`) are dropped with -u;
+the `#` and `@` marks Apertium puts on words it could not generate or transfer are
+removed too unless the source itself had them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from functools import cached_property
+
+from ..languages import apertium_code
+from .base import Engine, EngineError, ModelUnavailable
+
+_MARKS = re.compile(r"(?<![\w#@])[#@](?=\w)")
+INSTALL_HINT = "install it with: apt-get install apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor"
+
+
+class ApertiumEngine(Engine):
+    @property
+    def model_id(self) -> str:
+        return "apertium"
+
+    @cached_property
+    def _program(self) -> str:
+        program = shutil.which(self.spec.options.get("program", "apertium"))
+        if program is None:
+            raise ModelUnavailable(f"the 'apertium' program is not installed; {INSTALL_HINT}")
+        return program
+
+    @cached_property
+    def modes(self) -> frozenset[str]:
+        """The translation directions installed on this machine (`apertium -l`)."""
+        result = subprocess.run([self._program, "-l"], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise EngineError(f"'apertium -l' failed: {result.stderr.strip() or result.returncode}")
+        return frozenset(line.strip() for line in result.stdout.splitlines() if line.strip())
+
+    def mode(self, src: str, tgt: str) -> str:
+        """The Apertium mode for src→tgt, or ModelUnavailable naming what to install."""
+        a, b = apertium_code(src), apertium_code(tgt)
+        mode = f"{a}-{b}"
+        if a is None or b is None or mode not in self.modes:
+            raise ModelUnavailable(f"Apertium has no {src}→{tgt} translator installed ({INSTALL_HINT})")
+        return mode
+
+    def check(self, src: str, tgt: str) -> None:
+        """Fail now, before any work is planned, when src→tgt cannot be served."""
+        self.mode(src, tgt)
+
+    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
+        if not segments:
+            return []
+        mode = self.mode(src, tgt)
+        lines = [s.replace("\n", " ") for s in segments]
+        out = self._run(mode, "\n".join(lines) + "\n")
+        translated = out.split("\n")
+        if translated and translated[-1] == "":
+            translated.pop()
+        if len(translated) != len(lines):  # Apertium merged or split lines: fall back to one call each
+            translated = [self._run(mode, line + "\n").rstrip("\n") for line in lines]
+        return [self._clean(t, s) for t, s in zip(translated, lines)]
+
+    def _run(self, mode: str, text: str) -> str:
+        try:
+            result = subprocess.run(
+                [self._program, "-u", "-f", "txt", mode],
+                input=text, capture_output=True, text=True, check=False, timeout=600,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise EngineError(f"apertium {mode} did not finish within 10 minutes") from exc
+        if result.returncode != 0:
+            raise EngineError(f"apertium {mode} failed (exit {result.returncode}): {result.stderr.strip()[:300]}")
+        return result.stdout
+
+    @staticmethod
+    def _clean(translation: str, source: str) -> str:
+        if "#" in source or "@" in source:
+            return translation.strip()
+        return _MARKS.sub("", translation).strip()

@@ -1,0 +1,37 @@
+"""Readers per file format; each turns source text into a `Document` and back via `Document.render`."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from ..document import Document
+
+SUPPORTED = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown"}
+
+
+class UnsupportedFormat(ValueError):
+    """The file's extension names no format multitrans reads."""
+
+
+def format_for(name: str, explicit: str | None = None) -> str:
+    """The format of a file, from `explicit` or its extension."""
+    if explicit:
+        if explicit not in set(SUPPORTED.values()):
+            raise UnsupportedFormat(f"unknown format '{explicit}'; use one of: {', '.join(sorted(set(SUPPORTED.values())))}")
+        return explicit
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnsupportedFormat(
+            f"cannot read '{name}': unsupported file type '{suffix or '(none)'}'; "
+            f"multitrans reads {', '.join(SUPPORTED)} files (or pass --format text|markdown)"
+        )
+    return SUPPORTED[suffix]
+
+
+def parse(text: str, name: str, fmt: str) -> Document:
+    """Split `text` into a Document with the reader for `fmt`."""
+    if fmt == "markdown":
+        from .markdown import read
+    else:
+        from .text import read
+    return read(text, name)

@@ -1,0 +1,65 @@
+"""What `multitrans models list|pull` report and do: model presence and fetching, without loading any model."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+
+from .engines.base import EngineError, ModelSpec
+from .languages import apertium_code
+from .registry import Registry
+
+
+def apertium_modes() -> frozenset[str]:
+    """Installed Apertium directions; empty when the program is missing."""
+    program = shutil.which("apertium")
+    if program is None:
+        return frozenset()
+    result = subprocess.run([program, "-l"], capture_output=True, text=True, check=False)
+    return frozenset(result.stdout.split()) if result.returncode == 0 else frozenset()
+
+
+def model_status(spec: ModelSpec) -> dict:
+    """A row for `models list`: the model and whether it can run here without downloading."""
+    if spec.engine == "apertium":
+        present = bool(apertium_modes())
+    else:
+        from .engines.hub import is_present
+
+        present = is_present(spec)
+    return {"name": spec.name, "engine": spec.engine, "model": spec.model, "revision": spec.revision, "present": present}
+
+
+def pull_routes(registry: Registry, sources: Sequence[str], targets: Sequence[str], say: Callable[[str], None]) -> list[str]:
+    """Fetch, for every (source, target), the first model of its route that can serve it; returns what failed."""
+    from .engines.hub import pull
+
+    modes = apertium_modes()
+    pulled: dict[str, str] = {}
+    failures: list[str] = []
+    for src in sources:
+        for tgt in targets:
+            if src == tgt:
+                continue
+            served = False
+            for spec in registry.candidates(src, tgt):
+                if spec.engine == "apertium":
+                    if f"{apertium_code(src)}-{apertium_code(tgt)}" in modes:
+                        say(f"{src}→{tgt}: Apertium, installed")
+                        served = True
+                        break
+                    continue
+                if spec.name not in pulled:
+                    try:
+                        pulled[spec.name] = str(pull(spec))
+                    except EngineError as exc:
+                        say(f"{src}→{tgt}: {spec.name}: {exc}")
+                        continue
+                    say(f"{src}→{tgt}: {spec.name} ({spec.model}) in {pulled[spec.name]}")
+                served = True
+                break
+            if not served:
+                failures.append(f"{src}→{tgt}")
+                say(f"{src}→{tgt}: nothing could be fetched for this pair")
+    return failures

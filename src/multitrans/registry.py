@@ -1,0 +1,172 @@
+"""models.yaml: which engines and models exist, and which serve each language pair.
+
+The file is read as a YAML node tree with every scalar kept as the string the user
+wrote, so an unquoted `no` (Norwegian) or `on` is a language code, never a boolean,
+and every error can name the file, line and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .engines.base import ModelSpec
+from .languages import UnknownLanguage, normalize
+
+ENGINES = ("marian", "nllb", "apertium")
+_MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options"}
+_ROUTE_KEYS = {"from", "to", "use"}
+ANY = "*"
+
+
+class RegistryError(ValueError):
+    """models.yaml is malformed; the message names file, line and key."""
+
+
+@dataclass(frozen=True)
+class Route:
+    sources: frozenset[str]  # normalized codes, or {"*"}
+    targets: frozenset[str]
+    use: tuple[str, ...]
+
+    def matches(self, src: str, tgt: str) -> bool:
+        return (ANY in self.sources or src in self.sources) and (ANY in self.targets or tgt in self.targets)
+
+
+@dataclass(frozen=True)
+class Registry:
+    path: str
+    models: dict[str, ModelSpec]
+    routes: tuple[Route, ...] = field(default=())
+
+    def candidates(self, src: str, tgt: str) -> list[ModelSpec]:
+        """Models that serve src→tgt, most preferred first (all matching routes, in file order)."""
+        seen: dict[str, ModelSpec] = {}
+        for route in self.routes:
+            if route.matches(src, tgt):
+                for name in route.use:
+                    seen.setdefault(name, self.models[name])
+        return list(seen.values())
+
+    def route_names(self, src: str, tgt: str) -> list[str]:
+        return [spec.name for spec in self.candidates(src, tgt)]
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("multitrans") / "models.yaml"))
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Read and validate a registry; the packaged default when `path` is None."""
+    file = Path(path) if path else default_path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RegistryError(f"cannot read model registry {file}: {exc.strerror or exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark else str(file)
+        raise RegistryError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from exc
+    return _Parser(file).registry(root)
+
+
+class _Parser:
+    """Walks the composed YAML nodes so every complaint can point at a line."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def fail(self, node: yaml.Node, key: str, message: str) -> RegistryError:
+        return RegistryError(f"{self.file}:{node.start_mark.line + 1}: key '{key}': {message}")
+
+    def mapping(self, node: yaml.Node | None, key: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node or yaml.ScalarNode("", ""), key, "expected a mapping")
+        for k, v in node.value:
+            yield self.scalar(k, key), k, v
+
+    def scalar(self, node: yaml.Node, key: str) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, key, "expected a single value")
+        return node.value
+
+    def strings(self, node: yaml.Node, key: str) -> list[str]:
+        if isinstance(node, yaml.SequenceNode):
+            return [self.scalar(n, key) for n in node.value]
+        return [s.strip() for s in self.scalar(node, key).split(",") if s.strip()]
+
+    def language(self, code: str, node: yaml.Node, key: str) -> str:
+        if code == ANY:
+            return ANY
+        try:
+            return normalize(code)
+        except UnknownLanguage as exc:
+            raise self.fail(node, key, str(exc)) from exc
+
+    def registry(self, root: yaml.Node | None) -> Registry:
+        if root is None:
+            raise RegistryError(f"{self.file}: the registry is empty; it needs 'models' and 'routes'")
+        sections = {name: (knode, vnode) for name, knode, vnode in self.mapping(root, "(top level)")}
+        for name, (knode, _) in sections.items():
+            if name not in ("models", "routes", "glossary"):
+                raise self.fail(knode, name, "unknown section; expected 'models' and 'routes'")
+        if "models" not in sections or "routes" not in sections:
+            raise RegistryError(f"{self.file}: the registry needs both a 'models' and a 'routes' section")
+        models = {name: self.model(name, v) for name, _, v in self.mapping(sections["models"][1], "models")}
+        routes_node = sections["routes"][1]
+        if not isinstance(routes_node, yaml.SequenceNode):
+            raise self.fail(routes_node, "routes", "expected a list of routes")
+        routes = tuple(self.route(n, models) for n in routes_node.value)
+        return Registry(str(self.file), models, routes)
+
+    def model(self, name: str, node: yaml.Node) -> ModelSpec:
+        values: dict[str, object] = {}
+        for key, knode, vnode in self.mapping(node, name):
+            if key not in _MODEL_KEYS:
+                raise self.fail(knode, f"models.{name}.{key}", f"unknown key; expected one of {', '.join(sorted(_MODEL_KEYS))}")
+            if key == "target_codes":
+                values[key] = {self.language(k, kn, f"models.{name}.target_codes"): self.scalar(v, key)
+                               for k, kn, v in self.mapping(vnode, key)}
+            elif key == "options":
+                values[key] = {k: self.scalar(v, k) for k, _, v in self.mapping(vnode, key)}
+            elif key == "max_input_tokens":
+                raw = self.scalar(vnode, key)
+                if not raw.isdigit() or int(raw) < 1:
+                    raise self.fail(vnode, f"models.{name}.{key}", f"expected a positive whole number, got '{raw}'")
+                values[key] = int(raw)
+            else:
+                values[key] = self.scalar(vnode, key)
+        engine = values.get("engine")
+        if engine not in ENGINES:
+            raise self.fail(node, f"models.{name}.engine", f"expected one of {', '.join(ENGINES)}, got {engine!r}")
+        if engine != "apertium" and not values.get("model"):
+            raise self.fail(node, f"models.{name}.model", "a hub id or local directory is required")
+        model = values.get("model")
+        if isinstance(model, str) and model.startswith((".", "/", "~")):
+            values["model"] = str((self.file.parent / Path(model).expanduser()).resolve())
+        return ModelSpec(name=name, **values)  # type: ignore[arg-type]
+
+    def route(self, node: yaml.Node, models: dict[str, ModelSpec]) -> Route:
+        fields = {key: (knode, vnode) for key, knode, vnode in self.mapping(node, "routes[]")}
+        for key, (knode, _) in fields.items():
+            if key not in _ROUTE_KEYS:
+                raise self.fail(knode, f"routes.{key}", "unknown key; a route has 'from', 'to' and 'use'")
+        for key in _ROUTE_KEYS:
+            if key not in fields:
+                raise self.fail(node, f"routes.{key}", "missing")
+        langs = {}
+        for key in ("from", "to"):
+            vnode = fields[key][1]
+            langs[key] = frozenset(self.language(c, vnode, f"routes.{key}") for c in self.strings(vnode, key))
+        use_node = fields["use"][1]
+        use = tuple(self.strings(use_node, "use"))
+        for name in use:
+            if name not in models:
+                raise self.fail(use_node, "routes.use", f"no model named '{name}' in 'models'")
+        return Route(langs["from"], langs["to"], use)

@@ -1,0 +1,209 @@
+"""Sentence splitting and protected spans.
+
+Blocks are cut into pieces: sentences to translate and the exact text between them
+(spaces, line breaks), so that joining the pieces back gives the block unchanged.
+Spans that must never change (URLs, e-mail addresses, domain names, numbers, dates
+and the markup a format marks as protected) are found here, kept out of sentence
+boundaries, and checked after translation by `spans_intact`.
+
+Splitting uses `sentence-splitter` (the Moses non-breaking-prefix rules, which know
+Norwegian abbreviations such as `bl.a.`, `f.eks.`, `ca.` and do not split before a
+lower-case word, so `7. september` stays whole) for the 24 languages it has rules for,
+and Wikimedia's `sentencex` (rules and fallbacks for some 250 languages, CJK and
+Indic full stops included) for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .document import Span
+
+# Trailing punctuation is not part of a URL written in running text ("…-war/, samt").
+_URL = r"(?:https?|ftp)://[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_DOMAIN = r"(?:www\.)[\w-]+(?:\.[\w-]+)+|\b(?![\w.-]*www\.)[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|no|uk|eu|de|se|dk|fi|fr|io|gov|edu|info)\b(?!\.\w)"
+_NUMBER = r"(?<![\w.,])[+-]?\d+(?:[.,:/-]\d+)*%?(?![\w])"
+PROTECTED_PATTERN = re.compile("|".join(f"(?:{p})" for p in (_URL, _EMAIL, _DOMAIN, _NUMBER)), re.IGNORECASE)
+
+_SENTENCE_SPLITTER_LANGUAGES = frozenset(
+    "ca cs da de el en es fi fr hu is it lt lv nl no pl pt ro ru sk sl sv tr".split()
+)
+_SPLITTER_ALIASES = {"nb": "no", "nn": "no"}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of block text; only pieces with `translate` set go to an engine."""
+
+    text: str
+    translate: bool
+    spans: tuple[str, ...] = ()  # protected substrings inside `text`, in order
+
+
+def find_protected(text: str, extra: Sequence[Span] = ()) -> list[Span]:
+    """Protected spans of `text`: the built-in patterns plus `extra`, merged and sorted."""
+    spans = [m.span() for m in PROTECTED_PATTERN.finditer(text)] + [tuple(s) for s in extra]
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if start >= end:
+            continue
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def has_words(text: str, spans: Sequence[Span] = ()) -> bool:
+    """True when some letter lies outside the protected spans: only then is there anything to translate."""
+    covered = set()
+    for start, end in spans:
+        covered.update(range(start, end))
+    return any(unicodedata.category(ch).startswith("L") for i, ch in enumerate(text) if i not in covered)
+
+
+@lru_cache(maxsize=64)
+def _splitter(lang: str) -> Callable[[str], list[str]]:
+    code = _SPLITTER_ALIASES.get(lang, lang)
+    if code in _SENTENCE_SPLITTER_LANGUAGES:
+        from sentence_splitter import SentenceSplitter
+
+        return SentenceSplitter(language=code).split
+    import sentencex
+
+    return lambda text: list(sentencex.segment(lang, text))
+
+
+def _sentence_bounds(text: str, lang: str) -> list[Span]:
+    """Where each sentence of `text` starts and ends (offsets into `text`)."""
+    bounds: list[Span] = []
+    cursor = 0
+    for sentence in _splitter(lang)(text):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        start = text.find(sentence, cursor)
+        if start < 0:  # the splitter normalised whitespace inside the sentence
+            first = sentence.split()[0]
+            start = text.find(first, cursor)
+            if start < 0:
+                continue
+        end = start + len(sentence)
+        bounds.append((start, end))
+        cursor = end
+    return bounds
+
+
+def segment_block(text: str, lang: str, extra_protected: Sequence[Span] = ()) -> list[Piece]:
+    """Cut a block into sentence pieces and the text between them; `"".join` restores it."""
+    spans = find_protected(text, extra_protected)
+    # The splitter sees protected spans as plain x's (same length, so offsets hold)
+    # and so never ends a sentence inside a URL, a number or a piece of markup.
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "x" * (end - start)
+    blanked = "".join(chars)
+    pieces: list[Piece] = []
+    cursor = 0
+    for line_start, line in _lines(blanked):
+        for start, end in _sentence_bounds(line, lang):
+            start, end = start + line_start, end + line_start
+            if start < cursor:
+                continue
+            if start > cursor:
+                pieces.append(Piece(text[cursor:start], False))
+            pieces.append(_sentence_piece(text, start, end, spans))
+            cursor = end
+    if cursor < len(text):
+        pieces.append(Piece(text[cursor:], False))
+    return pieces
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """Lines with their offsets: a line break always ends a sentence."""
+    out, offset = [], 0
+    for line in text.split("\n"):
+        out.append((offset, line))
+        offset += len(line) + 1
+    return out
+
+
+def _sentence_piece(text: str, start: int, end: int, spans: Sequence[Span]) -> Piece:
+    inner = [(s - start, e - start) for s, e in spans if s >= start and e <= end]
+    sentence = text[start:end]
+    return Piece(sentence, has_words(sentence, inner), tuple(sentence[s:e] for s, e in inner))
+
+
+def spans_intact(translation: str, spans: Sequence[str]) -> bool:
+    """Every protected span appears in the translation as often as in the source."""
+    needed: dict[str, int] = {}
+    for span in spans:
+        needed[span] = needed.get(span, 0) + 1
+    return all(translation.count(span) >= n for span, n in needed.items())
+
+
+def split_around_spans(sentence: str, spans: Sequence[str]) -> list[Piece]:
+    """The sentence as text runs between its protected spans, for translating around a span a model mangled."""
+    pieces: list[Piece] = []
+    cursor = 0
+    for span in spans:
+        at = sentence.find(span, cursor)
+        if at < 0:
+            continue
+        if at > cursor:
+            run = sentence[cursor:at]
+            pieces.append(Piece(run, has_words(run)))
+        pieces.append(Piece(span, False))
+        cursor = at + len(span)
+    if cursor < len(sentence):
+        run = sentence[cursor:]
+        pieces.append(Piece(run, has_words(run)))
+    return _strip_edges(pieces)
+
+
+def _strip_edges(pieces: list[Piece]) -> list[Piece]:
+    """Keep the whitespace around each translatable run out of it, so joins keep the source spacing."""
+    out: list[Piece] = []
+    for piece in pieces:
+        if not piece.translate:
+            out.append(piece)
+            continue
+        core = piece.text.strip()
+        lead = piece.text[: len(piece.text) - len(piece.text.lstrip())]
+        trail = piece.text[len(piece.text.rstrip()) :]
+        out.extend(p for p in (Piece(lead, False), Piece(core, True), Piece(trail, False)) if p.text)
+    return out
+
+
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:–—])\s+|\s+(?=[–—]\s)")
+
+
+def split_long(sentence: str, limit: int, count: Callable[[Sequence[str]], list[int]]) -> list[Piece]:
+    """Cut a sentence longer than `limit` tokens at clause breaks, then at spaces, keeping every character.
+
+    Models silently drop what lies past their input limit; cutting here is what
+    guarantees that nothing is ever truncated.
+    """
+    if count([sentence])[0] <= limit:
+        return [Piece(sentence, True)]
+    for pattern in (_CLAUSE_BREAK, re.compile(r"\s+")):
+        cuts = [m.span() for m in pattern.finditer(sentence)]
+        if cuts:
+            start, end = cuts[len(cuts) // 2]
+            left, gap, right = sentence[:start], sentence[start:end], sentence[end:]
+            if left.strip() and right.strip():
+                return [
+                    *split_long(left, limit, count),
+                    Piece(gap, False),
+                    *split_long(right, limit, count),
+                ]
+    if len(sentence) < 2:
+        return [Piece(sentence, True)]
+    # One unbroken token run longer than the limit: halve it by characters.
+    middle = len(sentence) // 2
+    return [*split_long(sentence[:middle], limit, count), *split_long(sentence[middle:], limit, count)]

@@ -1,0 +1,93 @@
+from hypothesis import given, settings, strategies as st
+
+from multitrans.segment import (
+    find_protected,
+    has_words,
+    segment_block,
+    spans_intact,
+    split_around_spans,
+    split_long,
+)
+
+
+def sentences(text: str, lang: str = "nb") -> list[str]:
+    return [p.text for p in segment_block(text, lang) if p.translate]
+
+
+def test_norwegian_abbreviations_and_ordinal_dates_do_not_end_sentences():
+    text = (
+        "Containerne ble fraktet i tiden fra 7. september til 1. oktober. "
+        "Dette gjelder bl.a. ammunisjon, f.eks. granater, og ca. 1.000 containere. Neste setning!"
+    )
+    assert sentences(text) == [
+        "Containerne ble fraktet i tiden fra 7. september til 1. oktober.",
+        "Dette gjelder bl.a. ammunisjon, f.eks. granater, og ca. 1.000 containere.",
+        "Neste setning!",
+    ]
+
+
+def test_no_split_inside_urls_and_line_breaks_always_split():
+    text = "Se https://www.em24.uk/a.b/c. Neste.\nNy linje uten punktum"
+    assert sentences(text) == ["Se https://www.em24.uk/a.b/c.", "Neste.", "Ny linje uten punktum"]
+
+
+def test_protected_spans_in_sample_sentences():
+    text = "Det vises til EM24 EuropMediawww.em24.uk – link: https://www.em24.uk/joint-response/, samt 1.000 containere 16/10/2023, skriv til ola@vg.no."
+    found = [text[a:b] for a, b in find_protected(text)]
+    assert found == ["www.em24.uk", "https://www.em24.uk/joint-response/", "1.000", "16/10/2023", "ola@vg.no"]
+
+
+def test_pieces_without_letters_never_reach_a_model():
+    for text in ["16/10/2023", "https://www.em24.uk/", "1.000 – 2.000", "…", "  "]:
+        assert not any(p.translate for p in segment_block(text, "nb")), text
+
+
+def test_extra_protected_spans_from_a_format_are_kept():
+    text = "Les `kode.her()` og [lenken](https://x.no/a). Slutt."
+    spans = [(text.find(s), text.find(s) + len(s)) for s in ("`kode.her()`", "](https://x.no/a)")]
+    pieces = segment_block(text, "nb", spans)
+    assert [p.text for p in pieces if p.translate] == ["Les `kode.her()` og [lenken](https://x.no/a).", "Slutt."]
+    assert pieces[0].spans == ("`kode.her()`", "](https://x.no/a)")
+
+
+def test_spans_intact_counts_occurrences():
+    assert spans_intact("a 12 b 12", ["12", "12"])
+    assert not spans_intact("a 12 b", ["12", "12"])
+    assert not spans_intact("a 1,000", ["1.000"])
+
+
+def test_split_around_spans_keeps_spans_out_of_translation():
+    pieces = split_around_spans("Se https://a.no/x for 1.000 ting.", ["https://a.no/x", "1.000"])
+    assert "".join(p.text for p in pieces) == "Se https://a.no/x for 1.000 ting."
+    assert [p.text for p in pieces if p.translate] == ["Se", "for", "ting."]
+
+
+def words(texts):
+    return [len(t.split()) for t in texts]
+
+
+def test_split_long_respects_limit_and_loses_nothing():
+    sentence = ", ".join(f"ledd nummer {i} med flere ord" for i in range(40)) + "."
+    pieces = split_long(sentence, 12, words)
+    assert "".join(p.text for p in pieces) == sentence
+    assert all(len(p.text.split()) <= 12 for p in pieces if p.translate)
+    assert len([p for p in pieces if p.translate]) > 1
+
+
+def test_split_long_without_punctuation_or_spaces():
+    sentence = "x" * 500
+    pieces = split_long(sentence, 10, lambda ts: [len(t) // 10 for t in ts])
+    assert "".join(p.text for p in pieces) == sentence
+    assert all(len(p.text) // 10 <= 10 for p in pieces)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(list("abc æøå.!?,;: \n0123456789/-@") + ["https://a.no/x ", "bl.a. ", "7. mai ", "🙂", "שלום", "中文。"]), max_size=60).map("".join))
+def test_segmentation_always_rebuilds_the_block(text):
+    pieces = segment_block(text, "nb")
+    assert "".join(p.text for p in pieces) == text
+    for p in pieces:
+        if p.translate:
+            assert has_words(p.text)
+        for span in p.spans:
+            assert span in p.text
