@@ -1,0 +1,82 @@
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from multitrans.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", [["translate"], ["detect"], ["languages"], ["models", "list"], ["models", "pull"]])
+def test_every_command_help_has_an_example(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: multitrans " + command[0] in result.output
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    code = (
+        "import sys\nfrom multitrans.cli import app\n"
+        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        "print('MODULES:' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    line = next(line for line in out.stdout.splitlines() if line.startswith("MODULES:"))
+    return set(line.removeprefix("MODULES:").split())
+
+
+@pytest.mark.parametrize("args", [["--help"], ["languages", "--json"], ["translate", "--help"]])
+def test_light_commands_do_not_import_torch_or_transformers(args):
+    assert _modules_after(args) == set()
+
+
+def test_help_starts_fast():
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "multitrans", "--help"], capture_output=True, check=True)
+    assert time.perf_counter() - start < 3.0  # generous for a loaded CI machine; typically ~0.3 s
+
+
+def test_languages_lists_routes_from_a_source():
+    result = runner.invoke(app, ["languages", "--from", "nb", "--json"])
+    assert result.exit_code == 0
+    rows = {r["code"]: r for r in json.loads(result.output)}
+    assert len(rows) >= 200
+    assert rows["nn"]["route"][0] == "apertium"
+    assert rows["de"]["name"] == "German" and rows["de"]["route"][0] == "opus-mt-no-de"
+    assert "nb" not in rows
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["translate", "article.docx", "--to", "nn"], "unsupported file type '.docx'"),
+        (["translate", "missing.txt", "--to", "nn"], "no such file: missing.txt"),
+        (["translate", "-", "--to", "nn,da"], "exactly one --to language"),
+        (["translate", "-", "--to", "xx"], "Unknown language 'xx'"),
+        (["languages", "--from", "norwegain"], "did you mean"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_code_2(args, message):
+    result = runner.invoke(app, args, input="Hei.")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_verbose_shows_the_traceback():
+    result = runner.invoke(app, ["translate", "missing.txt", "--to", "nn", "-v"])
+    assert result.exit_code == 2
+    assert "Traceback" in result.output
+
+
+def test_broken_registry_is_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "models.yaml"
+    bad.write_text("models:\n  m: {engine: marian}\nroutes: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["languages", "--models", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:2: key 'models.m.model'" in result.output
