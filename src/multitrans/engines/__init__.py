@@ -1,0 +1,31 @@
+"""Translation engines, loaded by the `engine:` name a model has in models.yaml.
+
+Engine modules import torch, which takes seconds; they are imported only when a
+model of theirs is actually loaded, so `multitrans --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable
+
+__all__ = ["ENGINES", "Engine", "EngineError", "EngineOptions", "ModelSpec", "ModelUnavailable", "load_engine"]
+
+# engine name -> (module, class)
+ENGINES: dict[str, tuple[str, str]] = {
+    "marian": ("multitrans.engines.marian", "MarianEngine"),
+    "nllb": ("multitrans.engines.nllb", "NllbEngine"),
+    "apertium": ("multitrans.engines.apertium", "ApertiumEngine"),
+}
+
+
+def load_engine(spec: ModelSpec, options: EngineOptions) -> Engine:
+    """Load the model `spec` describes with the engine it names (once per run)."""
+    if spec.engine not in ENGINES:
+        raise EngineError(
+            f"Model {spec.name} names unknown engine {spec.engine!r}; known engines: {', '.join(sorted(ENGINES))}."
+        )
+    module_name, class_name = ENGINES[spec.engine]
+    engine_class: type[Engine] = getattr(importlib.import_module(module_name), class_name)
+    return engine_class(spec, options)

@@ -1,0 +1,189 @@
+"""What MarianMT and NLLB share: loading a seq2seq checkpoint once, batched generation.
+
+Torch and transformers are imported here (and only by engine modules) because
+importing them costs seconds that `multitrans --help` must not pay.  Subclasses only
+say how a segment is prepared for their model (a `>>xx<<` prefix, a source-language
+token) and which extra generation arguments they need (NLLB's forced BOS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
+
+from .base import Engine, EngineError, EngineOptions, ModelSpec
+from .hub import resolve_model_dir
+
+# Tokenizers without a configured limit report ~1e30; anything above this is "unset".
+_SANE_TOKEN_LIMIT = 1_000_000
+
+
+class Seq2SeqEngine(Engine):
+    """One Hugging Face encoder-decoder translation model, loaded for the whole run."""
+
+    def __init__(self, spec: ModelSpec, options: EngineOptions) -> None:
+        super().__init__(spec, options)
+        self.model_dir = resolve_model_dir(spec, options)
+        self.device = select_device(options.device)
+        self.tokenizer, self.model = self._load()
+        self.model_limit = model_token_limit(
+            getattr(self.tokenizer, "model_max_length", None),
+            getattr(self.model.config, "max_position_embeddings", None),
+        )
+
+    def _load(self) -> tuple[Any, Any]:
+        """Local files only and no remote code: the directory was resolved (and vetted) already."""
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True, trust_remote_code=False)
+            model = AutoModelForSeq2SeqLM.from_pretrained(
+                self.model_dir, use_safetensors=True, local_files_only=True, trust_remote_code=False
+            )
+        except (OSError, ValueError) as err:
+            raise EngineError(f"Model {self.model_id} in {self.model_dir} could not be loaded: {err}") from err
+        model.to(self.device)
+        model.eval()
+        return tokenizer, model
+
+    @property
+    def max_input_tokens(self) -> int | None:
+        """models.yaml may ask for less than the model takes (e.g. where quality drops)."""
+        return self.spec.max_input_tokens or self.model_limit
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Counts include special tokens, since they take positions in the model's input too."""
+        if not texts:
+            return []
+        extra = self._extra_input_tokens()
+        return [len(ids) + extra for ids in self.tokenizer(list(texts))["input_ids"]]
+
+    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
+        """Blank segments stay blank (models invent text for them); the rest are generated in
+        length-sorted batches, which wastes less padding, and put back in input order."""
+        results = [""] * len(segments)
+        todo = [i for i, text in enumerate(segments) if text.strip()]
+        if not todo:
+            return results
+        inputs = self._prepare_inputs([segments[i] for i in todo], src, tgt)
+        generate_kwargs = self._generation_kwargs(src, tgt)
+        lengths = [len(ids) for ids in self.tokenizer(inputs)["input_ids"]]
+        self._check_lengths(lengths)
+        order = sorted(range(len(inputs)), key=lambda k: lengths[k])
+        for batch in _chunks(order, max(1, self.options.batch_size)):
+            outputs = self._generate([inputs[k] for k in batch], [lengths[k] for k in batch], generate_kwargs)
+            for k, text in zip(batch, outputs, strict=True):
+                results[todo[k]] = text
+        return results
+
+    def close(self) -> None:
+        """Free the model now rather than at garbage collection, so the next one fits on the GPU.
+        The engine cannot translate afterwards."""
+        del self.model
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def _prepare_inputs(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        """Hook: the source strings as this model wants them (Marian adds `>>xx<<` here)."""
+        return texts
+
+    def _generation_kwargs(self, src: str, tgt: str) -> dict[str, Any]:
+        """Hook: extra `generate` arguments for this pair (NLLB forces the target language)."""
+        return {}
+
+    def _extra_input_tokens(self) -> int:
+        """Hook: tokens `_prepare_inputs` adds that `count_tokens` does not see."""
+        return 0
+
+    def _check_lengths(self, lengths: list[int]) -> None:
+        """Over-long input would be truncated or crash the position table: refuse it loudly,
+        since splitting long sentences is the segmenter's job."""
+        if self.model_limit is None:
+            return
+        longest = max(lengths)
+        if longest > self.model_limit:
+            raise EngineError(
+                f"A segment has {longest} tokens, more than model {self.model_id} takes ({self.model_limit}); "
+                "it should have been split before translation."
+            )
+
+    def _generate(self, texts: list[str], lengths: list[int], extra: dict[str, Any]) -> list[str]:
+        encoded = self.tokenizer(texts, padding=True, return_tensors="pt").to(self.device)
+        budgets = [self._output_budget(n) for n in lengths]
+        row_limit = RowLengthLimit(budgets, self._eos_id(), self.options.beam, self.device)
+        with torch.inference_mode():
+            output_ids = self.model.generate(
+                **encoded,
+                **extra,
+                num_beams=self.options.beam,
+                do_sample=False,
+                logits_processor=LogitsProcessorList([row_limit]),
+                # max_length rather than max_new_tokens: the checkpoint's generation_config sets
+                # max_length too and transformers warns when both are set. +1 is the decoder start.
+                max_length=max(budgets) + 1,
+            )
+        return [text.strip() for text in self.tokenizer.batch_decode(output_ids.cpu(), skip_special_tokens=True)]
+
+    def _output_budget(self, input_tokens: int) -> int:
+        """Room for translations that run longer than their source, capped by the positions
+        the decoder has."""
+        budget = 2 * input_tokens + 10
+        return min(budget, self.model_limit - 1) if self.model_limit else budget
+
+    def _eos_id(self) -> int:
+        eos = self.model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        return int(eos[0] if isinstance(eos, list) else eos)
+
+
+class RowLengthLimit(LogitsProcessor):
+    """Ends each row at its own length budget instead of the batch's longest.
+
+    Without it, a segment that never emits </s> (a degenerate repetition) would stop at a
+    length set by whichever segments shared its batch, so the same sentence could come out
+    differently in two documents; with it, the output depends only on the segment.
+    """
+
+    def __init__(self, budgets: list[int], eos_id: int, num_beams: int, device: torch.device) -> None:
+        # Beam search lays out each input's beams next to each other.
+        self.budgets = torch.tensor(budgets, device=device).repeat_interleave(max(1, num_beams))
+        self.eos_id = eos_id
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        generated = input_ids.shape[1] - 1  # the first position is the decoder start token
+        # The budget counts </s>, as transformers' forced_eos does at max_length - 1, so the
+        # batch's longest row ends the same way whichever of the two fires.
+        # Branch-free, so a GPU never waits on a host-side check at each step.
+        done = self.budgets - 1 <= generated
+        eos_scores = torch.where(done, torch.zeros_like(scores[:, self.eos_id]), scores[:, self.eos_id])
+        scores = scores.masked_fill(done[:, None], float("-inf"))
+        scores[:, self.eos_id] = eos_scores
+        return scores
+
+
+def select_device(name: str) -> torch.device:
+    """`auto` uses a GPU when PyTorch sees one; asking for `cuda` without one is an error, not
+    a silent fallback to a CPU run a hundred times slower."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise EngineError(f"--device {name} was asked for, but PyTorch {torch.__version__} sees no CUDA GPU.")
+        return torch.device(name)
+    raise EngineError(f"Unknown device {name!r}; use auto, cpu or cuda.")
+
+
+def model_token_limit(tokenizer_limit: int | None, positions: int | None) -> int | None:
+    """The longest input the model takes: the tokenizer's limit when configured, never more
+    than the model's position table; None when neither says."""
+    limits = [int(n) for n in (tokenizer_limit, positions) if n and 0 < n < _SANE_TOKEN_LIMIT]
+    return min(limits) if limits else None
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,46 @@
+"""Shared pytest fixtures.
+
+Tiny model checkpoints are built once per session from scripts/make_tiny_models.py,
+the same script a user can run, so the engines are tested through their real loading
+code without the network.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def _tiny_models_script() -> ModuleType:
+    """scripts/ is not a package; load the script from its path as the tests' docs promise."""
+    path = _ROOT / "scripts" / "make_tiny_models.py"
+    spec = importlib.util.spec_from_file_location("make_tiny_models", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def tiny_models_script() -> ModuleType:
+    """The builder module, for tests that need a fresh build (e.g. to check determinism)."""
+    return _tiny_models_script()
+
+
+@pytest.fixture(scope="session")
+def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Norwegian→English opus-mt-style checkpoint with >>de<<, >>fr<<, >>uk<< tokens."""
+    return _tiny_models_script().build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An NLLB-200-style checkpoint with the FLORES-200 language tokens."""
+    return _tiny_models_script().build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb"))
