@@ -91,3 +91,13 @@ def test_segmentation_always_rebuilds_the_block(text):
             assert has_words(p.text)
         for span in p.spans:
             assert span in p.text
+
+
+def test_hard_wrapped_sentences_stay_whole_but_lines_that_start_anew_are_separate():
+    text = "Dette er en lang setning som\nfortsetter her. Neste.\nTalsmann John Kirby\nNy setning."
+    assert sentences(text) == [
+        "Dette er en lang setning som\nfortsetter her.",
+        "Neste.",
+        "Talsmann John Kirby",
+        "Ny setning.",
+    ]

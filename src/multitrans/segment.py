@@ -111,7 +111,7 @@ def segment_block(text: str, lang: str, extra_protected: Sequence[Span] = ()) ->
     pieces: list[Piece] = []
     cursor = 0
     for line_start, line in _lines(blanked):
-        for start, end in _sentence_bounds(line, lang):
+        for start, end in _sentence_bounds(line.replace("\n", " "), lang):
             start, end = start + line_start, end + line_start
             if start < cursor:
                 continue
@@ -125,10 +125,19 @@ def segment_block(text: str, lang: str, extra_protected: Sequence[Span] = ()) ->
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
-    """Lines with their offsets: a line break always ends a sentence."""
-    out, offset = [], 0
+    """Runs of lines that may share a sentence, with their offsets.
+
+    A line break ends a sentence unless the next line goes on in lower case: that is a
+    hard-wrapped paragraph, whose sentences must reach the model whole.
+    """
+    out: list[tuple[int, str]] = []
+    offset = 0
     for line in text.split("\n"):
-        out.append((offset, line))
+        if out and line.lstrip()[:1].islower():
+            start, previous = out[-1]
+            out[-1] = (start, previous + "\n" + line)
+        else:
+            out.append((offset, line))
         offset += len(line) + 1
     return out
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
+from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from .base import Engine, EngineError, EngineOptions, ModelSpec
@@ -36,6 +37,8 @@ class Seq2SeqEngine(Engine):
 
     def _load(self) -> tuple[Any, Any]:
         """Local files only and no remote code: the directory was resolved (and vetted) already."""
+        # The CLI draws its own progress; transformers' per-load weight bars would garble it.
+        hf_logging.disable_progress_bar()
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True, trust_remote_code=False)
             model = AutoModelForSeq2SeqLM.from_pretrained(
