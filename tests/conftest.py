@@ -44,3 +44,19 @@ def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_nllb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An NLLB-200-style checkpoint with the FLORES-200 language tokens."""
     return _tiny_models_script().build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb"))
+
+
+@pytest.fixture(scope="session")
+def tiny_registry(tiny_marian_dir: Path, tiny_nllb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny models' registry (the one the script writes), pointing at this session's checkpoints."""
+    text = _tiny_models_script().TINY_REGISTRY
+    text = text.replace("./tiny-marian", str(tiny_marian_dir)).replace("./tiny-nllb", str(tiny_nllb_dir))
+    path = tmp_path_factory.mktemp("registry") / "models.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def article() -> Path:
+    """The real sample article (Norwegian Bokmål with English header and footer lines)."""
+    return _ROOT / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt"
