@@ -21,7 +21,7 @@ pip install -e ".[test]"
 
 # Apertium (rule-based nb→nn/da/sv) comes from Debian/Ubuntu packages.
 APERTIUM_PACKAGES="apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor"
-if ! command -v apertium >/dev/null || ! apertium -l 2>/dev/null | grep -q nob-nno; then
+if ! command -v apertium >/dev/null || ! apertium -l 2>/dev/null | grep nob-nno >/dev/null; then
   if command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     echo "setup: installing Apertium ($APERTIUM_PACKAGES)" >&2

@@ -271,7 +271,7 @@ def test_unreachable_hub_is_unavailable_not_a_hang(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(hub, "HfApi", DownHub)
     spec = ModelSpec(name="opus-mt-nb-xx", engine="marian", model=MISSING_REPO)
-    with pytest.raises(ModelUnavailable, match=r"could not be reached.*multitrans models pull"):
+    with pytest.raises(ModelUnavailable, match=r"Hub is unreachable.*multitrans models pull"):
         hub.pull(spec, cache_dir=str(tmp_path))
 
 

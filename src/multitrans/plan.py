@@ -91,6 +91,8 @@ def _assign(
         if engine is None:
             why = "; ".join(reasons) or f"no route in {registry.path} serves this pair"
             note = f"not translated: no model available for {language_name(src)} ({src}) → {language_name(tgt)} ({tgt}): {why}"
+            if "models pull" in why:
+                note += f" (here: multitrans models pull --to {tgt} --from {src})"
             routes[(src, tgt)] = Assignment(None, src, note)
             problems.append(note)
         else:

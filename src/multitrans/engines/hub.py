@@ -50,7 +50,7 @@ ALLOW_PATTERNS = [
     "*.safetensors.index.json",
 ]
 
-PULL_COMMAND = "multitrans models pull --to LANGS"
+PULL_COMMAND = "multitrans models pull --to LANGS --from LANGS"
 
 # Network failures that mean "the Hub could not be reached", as opposed to "the Hub said no".
 _NETWORK_ERRORS: tuple[type[Exception], ...] = (_httpx.HTTPError, HfHubHTTPError, OSError)
@@ -119,7 +119,7 @@ def _repo_id(spec: ModelSpec) -> str:
 def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
     """Fetch (or find in the cache) the snapshot; every failure becomes one user-facing line."""
     repo_id = _repo_id(spec)
-    why_local = "offline mode is on" if offline else _unreachable_reason(spec, repo_id)
+    why_local = "offline mode" if offline else _unreachable_reason(spec, repo_id)
     if why_local is not None:
         try:
             return _cached_snapshot(repo_id, spec.revision, cache_dir)
@@ -158,7 +158,7 @@ def _unreachable_reason(spec: ModelSpec, repo_id: str) -> str | None:
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:
         raise _not_on_hub(spec, err) from err
     except _NETWORK_ERRORS as err:
-        return f"the Hugging Face Hub could not be reached ({_brief(err)})"
+        return f"the Hugging Face Hub is unreachable: {_brief(err)}"
     return None
 
 
@@ -175,8 +175,8 @@ def _not_on_hub(spec: ModelSpec, err: Exception) -> EngineError:
 
 def _unavailable_message(spec: ModelSpec, why: str) -> str:
     return (
-        f"Model {_label(spec)} is not in the local cache and {why}; "
-        f"fetch it with `{PULL_COMMAND}` (LANGS: the target languages it serves) while online."
+        f"model {_label(spec)} is not on this machine ({why}); "
+        f"fetch it while online with `{PULL_COMMAND}`"
     )
 
 
