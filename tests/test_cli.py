@@ -2,11 +2,14 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from multitrans.cli import app
+
+ARTICLE = str(Path(__file__).parent.parent / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt")
 
 runner = CliRunner()
 
@@ -29,7 +32,9 @@ def _modules_after(args: list[str]) -> set[str]:
     return set(line.removeprefix("MODULES:").split())
 
 
-@pytest.mark.parametrize("args", [["--help"], ["languages", "--json"], ["translate", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["languages", "--json"], ["translate", "--help"], ["detect", ARTICLE]]
+)
 def test_light_commands_do_not_import_torch_or_transformers(args):
     assert _modules_after(args) == set()
 
@@ -66,6 +71,23 @@ def test_user_errors_are_one_line_with_exit_code_2(args, message):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_too_little_text_asks_for_from(tmp_path):
+    date_only = tmp_path / "d.txt"
+    date_only.write_text("16/10/2023\n", encoding="utf-8")
+    result = runner.invoke(app, ["translate", str(date_only), "--to", "nn", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "pass --from LANG" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_detect_reports_document_language_and_other_blocks():
+    result = runner.invoke(app, ["detect", ARTICLE, "--json"])
+    assert result.exit_code == 0
+    [report] = json.loads(result.output)
+    assert report["lang"] == "nb" and report["confidence"] > 0.9
+    assert [(b["id"], b["lang"]) for b in report["other_blocks"]] == [(0, "en"), (13, "en")]
 
 
 def test_verbose_shows_the_traceback():
