@@ -60,6 +60,18 @@ D_MODEL = 32
 INIT_STD = 1.0
 
 
+# One encoder and one decoder layer of width D_MODEL: big enough to exercise every code path.
+TINY_SHAPE = dict(
+    d_model=D_MODEL,
+    encoder_layers=1,
+    decoder_layers=1,
+    encoder_attention_heads=2,
+    decoder_attention_heads=2,
+    encoder_ffn_dim=2 * D_MODEL,
+    decoder_ffn_dim=2 * D_MODEL,
+)
+
+
 def _lines(*texts: str) -> list[str]:
     return [line for text in texts for line in text.splitlines() if line.strip()]
 
@@ -129,13 +141,7 @@ def build_tiny_marian(out_dir: Path, seed: int = 0) -> Path:
     pad, eos = vocab["<pad>"], vocab["</s>"]
     config = MarianConfig(
         vocab_size=len(vocab),
-        d_model=D_MODEL,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=2 * D_MODEL,
-        decoder_ffn_dim=2 * D_MODEL,
+        **TINY_SHAPE,
         max_position_embeddings=512,
         init_std=INIT_STD,
         activation_function="swish",
@@ -197,13 +203,7 @@ def build_tiny_nllb(out_dir: Path, seed: int = 0) -> Path:
 
     config = M2M100Config(
         vocab_size=len(tokenizer),
-        d_model=D_MODEL,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=2 * D_MODEL,
-        decoder_ffn_dim=2 * D_MODEL,
+        **TINY_SHAPE,
         max_position_embeddings=1024,
         init_std=INIT_STD,
         pad_token_id=tokenizer.pad_token_id,
