@@ -102,3 +102,23 @@ def test_broken_registry_is_reported_with_file_and_line(tmp_path):
     result = runner.invoke(app, ["languages", "--models", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:2: key 'models.m.model'" in result.output
+
+
+def test_models_pull_reports_what_it_fetched_and_apertium(tmp_path, tiny_marian_dir):
+    registry = tmp_path / "models.yaml"
+    registry.write_text(f"models:\n  m: {{engine: marian, model: {tiny_marian_dir}}}\nroutes:\n  - {{from: nb, to: en, use: m}}\n")
+    result = runner.invoke(app, ["models", "pull", "--to", "en", "--from", "nb", "--models", str(registry)])
+    assert result.exit_code == 0, result.output
+    assert f"nb→en: m ({tiny_marian_dir})" in result.output
+    result = runner.invoke(app, ["models", "list", "--json", "--models", str(registry)])
+    assert json.loads(result.output) == [{"name": "m", "engine": "marian", "model": str(tiny_marian_dir), "revision": None, "present": True}]
+
+
+def test_models_pull_with_nothing_to_fetch_offline_exits_1(tmp_path, monkeypatch):
+    registry = tmp_path / "models.yaml"
+    registry.write_text("models:\n  m: {engine: nllb, model: someone/absent}\nroutes:\n  - {from: nb, to: en, use: m}\n")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = runner.invoke(app, ["models", "pull", "--to", "en", "--from", "nb", "--models", str(registry)])
+    assert result.exit_code == 1
+    assert "nb→en: nothing could be fetched" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from .engines.base import EngineError, ModelSpec
 from .languages import apertium_code
@@ -56,7 +57,8 @@ def pull_routes(registry: Registry, sources: Sequence[str], targets: Sequence[st
                     except EngineError as exc:
                         say(f"{src}→{tgt}: {spec.name}: {exc}")
                         continue
-                    say(f"{src}→{tgt}: {spec.name} ({spec.model}) in {pulled[spec.name]}")
+                    # A hub snapshot directory is named after the commit it holds: the hash to pin.
+                    say(f"{src}→{tgt}: {spec.name} ({spec.model}) commit {Path(pulled[spec.name]).name} in {pulled[spec.name]}")
                 served = True
                 break
             if not served:
