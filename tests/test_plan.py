@@ -154,3 +154,16 @@ def test_no_targets_is_an_error():
     registry, pool, _ = setup([({"*"}, {"*"}, ["m"])], ["m"])
     with pytest.raises(ValueError, match="--to"):
         run([make_doc("x")], [], registry, pool)
+
+
+def test_an_options_error_stops_the_run_instead_of_falling_back():
+    from multitrans.engines.base import OptionsError
+
+    specs = {"m": ModelSpec("m", "nllb", model="x/m")}
+    registry = Registry("t.yaml", specs, (Route(frozenset({"*"}), frozenset({"*"}), ("m",)),))
+
+    def loader(spec, options):
+        raise OptionsError("--device cuda was asked for, but PyTorch sees no CUDA GPU.")
+
+    with pytest.raises(OptionsError, match="no CUDA GPU"):
+        run([make_doc("Tekst.")], ["de"], registry, EnginePool(EngineOptions(device="cuda"), loader))

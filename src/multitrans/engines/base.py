@@ -18,6 +18,10 @@ class EngineError(Exception):
     """A model cannot be loaded or run; the message is meant for the user."""
 
 
+class OptionsError(EngineError):
+    """The run's options cannot work with any model (e.g. --device cuda without a GPU): stop, don't fall back."""
+
+
 class ModelUnavailable(EngineError):
     """The model is not on this machine and may not (or could not) be downloaded."""
 

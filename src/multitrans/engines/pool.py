@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .base import Engine, EngineError, EngineOptions, ModelSpec
+from .base import Engine, EngineError, EngineOptions, ModelSpec, OptionsError
 
 Loader = Callable[[ModelSpec, EngineOptions], Engine]
 
@@ -40,6 +40,8 @@ class EnginePool:
                 engine = self.get(spec)
                 engine.check(src, tgt)
                 return engine, reasons
+            except OptionsError:
+                raise
             except EngineError as exc:
                 reasons.append(f"{spec.name}: {exc}")
         return None, reasons

@@ -15,7 +15,7 @@ import torch
 from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
-from .base import Engine, EngineError, EngineOptions, ModelSpec
+from .base import Engine, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
 
 # Tokenizers without a configured limit report ~1e30; anything above this is "unset".
@@ -175,9 +175,9 @@ def select_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise EngineError(f"--device {name} was asked for, but PyTorch {torch.__version__} sees no CUDA GPU.")
+            raise OptionsError(f"--device {name} was asked for, but PyTorch {torch.__version__} sees no CUDA GPU.")
         return torch.device(name)
-    raise EngineError(f"Unknown device {name!r}; use auto, cpu or cuda.")
+    raise OptionsError(f"Unknown device {name!r}; use auto, cpu or cuda.")
 
 
 def model_token_limit(tokenizer_limit: int | None, positions: int | None) -> int | None:
