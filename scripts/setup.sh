@@ -32,4 +32,19 @@ if ! command -v apertium >/dev/null || ! apertium -l 2>/dev/null | grep nob-nno 
     echo "setup: no apt-get here; install Apertium ($APERTIUM_PACKAGES) yourself for nb→nn/da/sv" >&2
   fi
 fi
+
+# Headless Chromium renders HTML translations and the review page in the tests; without it
+# those tests are skipped, so a failed install is reported but does not stop the set-up.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing Chromium (headless, for the browser tests)" >&2
+    if ! $SUDO apt-get install -y -qq chromium >/dev/null 2>&1; then
+      { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq chromium >/dev/null; } ||
+        echo "setup: could not install Chromium; the browser tests will be skipped" >&2
+    fi
+  else
+    echo "setup: no apt-get here; install Chromium yourself to run the browser tests" >&2
+  fi
+fi
 echo "setup: done (.venv/bin/multitrans)" >&2

@@ -54,7 +54,7 @@ class DocumentResult:
 
     def text(self, lang: str) -> str:
         """The translated document in `lang`, in the source's format and layout."""
-        return self.document.render([b.text for b in self.translations[lang]])
+        return self.document.render([b.text for b in self.translations[lang]], lang=lang)
 
     def records(self) -> list[dict]:
         """One aligned record per source block, in order (the aligned JSONL)."""

@@ -4,6 +4,10 @@ A document is kept as a *template*: literal layout strings (blank lines, separat
 Markdown markup, code blocks) interleaved with references to blocks.  Writing a
 translation is then only `render(translated_texts)`, which is how every output keeps
 the source's structure exactly: nothing but block texts can change.
+
+The one exception is layout that must name the target language (HTML's `<html lang>`
+and `dir`): a `Slot` in the template, which `render(texts, lang=...)` fills and which
+renders as the source had it when no language is given.
 """
 
 from __future__ import annotations
@@ -29,19 +33,47 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """Layout that depends on the target language, such as the value of `<html lang>`.
+
+    Without a language it renders as `source`, so `Document.source` stays the input.
+    For a target it is `template` with `{lang}` (the target's code, a valid BCP 47 tag)
+    and `{dir}` (`ltr` or `rtl`) filled in; `ltr`, when set, is written instead for
+    left-to-right targets, so that an attribute the source lacked (`dir="rtl"`) is only
+    added where it is needed.
+    """
+
+    source: str
+    template: str
+    ltr: str | None = None
+
+    def fill(self, lang: str | None) -> str:
+        if lang is None:
+            return self.source
+        from .languages import is_rtl
+
+        rtl = is_rtl(lang)
+        if not rtl and self.ltr is not None:
+            return self.ltr
+        return self.template.format(lang=lang, dir="rtl" if rtl else "ltr")
+
+
+@dataclass(frozen=True)
 class Document:
     """A source document: its blocks plus the template that puts them back together."""
 
     name: str
     format: str
     blocks: tuple[Block, ...]
-    template: tuple[str | int, ...] = field(repr=False)
+    template: tuple[str | int | Slot, ...] = field(repr=False)
 
-    def render(self, texts: Sequence[str]) -> str:
-        """Rebuild the document with `texts[i]` in place of block i."""
+    def render(self, texts: Sequence[str], lang: str | None = None) -> str:
+        """Rebuild the document with `texts[i]` in place of block i; `lang` fills the slots."""
         if len(texts) != len(self.blocks):
             raise ValueError(f"expected {len(self.blocks)} block texts, got {len(texts)}")
-        return "".join(texts[p] if isinstance(p, int) else p for p in self.template)
+        return "".join(
+            texts[p] if isinstance(p, int) else p.fill(lang) if isinstance(p, Slot) else p for p in self.template
+        )
 
     @property
     def source(self) -> str:
@@ -52,7 +84,7 @@ class TemplateBuilder:
     """Accumulates literals and blocks in document order; formats use it to build a Document."""
 
     def __init__(self) -> None:
-        self._parts: list[str | int] = []
+        self._parts: list[str | int | Slot] = []
         self._blocks: list[Block] = []
 
     def literal(self, text: str) -> None:
@@ -67,6 +99,9 @@ class TemplateBuilder:
         index = len(self._blocks)
         self._blocks.append(Block(index, kind, text, tuple(protected)))
         self._parts.append(index)
+
+    def slot(self, slot: Slot) -> None:
+        self._parts.append(slot)
 
     def build(self, name: str, fmt: str) -> Document:
         return Document(name, fmt, tuple(self._blocks), tuple(self._parts))

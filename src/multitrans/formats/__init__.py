@@ -6,7 +6,9 @@ from pathlib import PurePath
 
 from ..document import Document
 
-SUPPORTED = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown"}
+SUPPORTED = {
+    ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+}
 
 
 class UnsupportedFormat(ValueError):
@@ -23,7 +25,7 @@ def format_for(name: str, explicit: str | None = None) -> str:
     if suffix not in SUPPORTED:
         raise UnsupportedFormat(
             f"cannot read '{name}': unsupported file type '{suffix or '(none)'}'; "
-            f"multitrans reads {', '.join(SUPPORTED)} files (or pass --format text|markdown)"
+            f"multitrans reads {', '.join(SUPPORTED)} files (or pass --format {'|'.join(dict.fromkeys(SUPPORTED.values()))})"
         )
     return SUPPORTED[suffix]
 
@@ -32,6 +34,8 @@ def parse(text: str, name: str, fmt: str) -> Document:
     """Split `text` into a Document with the reader for `fmt`."""
     if fmt == "markdown":
         from .markdown import read
+    elif fmt == "html":
+        from .html import read
     else:
         from .text import read
     return read(text, name)
