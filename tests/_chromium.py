@@ -70,3 +70,30 @@ def distinct_colours(png: Path, profile: Path) -> int:
     marker = 'data-colours="'
     assert marker in dom, dom[-500:]
     return int(dom.split(marker, 1)[1].split('"', 1)[0])
+
+
+def evaluate(page: Path, expression: str, profile: Path, size: tuple[int, int] = (1600, 1200)) -> object:
+    """Load `page` in a frame of a probe page and return the JSON value of `expression`,
+    evaluated with `doc` bound to the page's document and `win` to its window.
+
+    The page itself stays untouched (the review page has no script of its own); this is
+    how a test asks the browser about layout: positions, computed direction."""
+    import json
+
+    probe = page.with_name(f".probe-{page.stem}.html")
+    probe.write_text(
+        f'<!DOCTYPE html><body style="margin:0"><iframe id=f src={page.name!r} '
+        f'style="border:0;width:{size[0]}px;height:{size[1]}px"></iframe><script>'
+        "document.getElementById('f').onload = () => { const win = document.getElementById('f').contentWindow;"
+        " const doc = win.document; let value;"
+        f" try {{ value = JSON.stringify({expression}); }} catch (e) {{ value = JSON.stringify('error: ' + e); }}"
+        " const out = document.createElement('pre'); out.id = 'result'; out.textContent = value;"
+        " document.body.appendChild(out); };</script></body>",
+        encoding="utf-8",
+    )
+    dom = _run(probe, profile, "--allow-file-access-from-files", "--virtual-time-budget=5000",
+               f"--window-size={size[0]},{size[1] + 200}", "--dump-dom").stdout
+    root = __import__("lxml.html").html.fromstring(dom)
+    found = root.get_element_by_id("result", None)
+    assert found is not None, dom[-800:]
+    return json.loads(found.text_content())

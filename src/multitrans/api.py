@@ -21,7 +21,7 @@ from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_at
 from .plan import Assignment, PreparedDocument, build_plan
 from .registry import Registry, load_registry
 from .runner import RunResult, run_plan
-from .segment import segment_block
+from .segment import Piece, segment_block
 
 if TYPE_CHECKING:
     from .detect import DocumentDetection, LanguageDetector
@@ -41,6 +41,7 @@ class BlockTranslation:
     engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
     model: str | None
     note: str | None = None
+    pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
 
 
 @dataclass
@@ -187,12 +188,14 @@ def _assemble(
                 continue
             name = assignment.engine.spec.name
             missing = [p for p in pieces if p.translate and (name, assignment.src, tgt, p.text) not in run.translations]
-            text = "".join(
+            parts = tuple(
                 run.translations.get((name, assignment.src, tgt, p.text), p.text) if p.translate else p.text
                 for p in pieces
             )
+            text = "".join(parts)
             note = f"{len(missing)} sentence(s) kept untranslated after an engine failure" if missing else None
-            blocks.append(BlockTranslation(text, assignment.engine.spec.engine, assignment.engine.model_id, note))
+            blocks.append(BlockTranslation(text, assignment.engine.spec.engine, assignment.engine.model_id, note,
+                                           pieces=tuple(zip(pieces, parts))))
         translations[tgt] = blocks
     problems = [p for p in plan_problems if p in used_notes] + run.problems
     return DocumentResult(doc.document, doc.lang, doc.confidence, doc.block_langs, translations, problems)

@@ -1,0 +1,196 @@
+"""XLIFF 2.1 export and import, and TMX export of an article: round trips, edits, and the memory.
+
+Most tests build a DocumentResult by hand (a "shouting" engine: sentences upper-cased,
+markup kept), so they exercise exactly the exchange code; the slow ones go through the
+CLI with real Apertium and the real translation memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from multitrans.api import BlockTranslation, DocumentResult, parse_document
+from multitrans.document import Document
+from multitrans.segment import segment_block
+from multitrans.xliff import MTC, XLIFF, XliffError, block_segments, export_xliff, import_xliff
+
+NS = {"x": XLIFF, "mtc": MTC}
+MARKDOWN = (
+    "# Fjellet *kaller*\n\nTuren starter ved [stasjonen](https://example.org/s?a=1&b=2). Den tar 3 timer.\n"
+    "Ta med `git clone` og vann.\n\n- Pakk mat\n- Sjekk været\n\nHello there, this is English.\n"
+)
+HTML = (
+    '<!DOCTYPE html>\n<html lang="nb"><head><title>Tur &amp; fjell</title></head><body>\n'
+    '<h1>Fjellet <em>kaller</em></h1>\n<p>Les <a href="/a?x=1&amp;y=2">saken</a> her. Den er lang.</p>\n'
+    '<figure><img src="r.jpg" alt="En rygg"><figcaption>Morgen</figcaption></figure>\n</body></html>\n'
+)
+
+
+@dataclass(frozen=True)
+class FakeFlag:
+    code: str
+    detail: str
+
+
+def shout(text: str, protected: list[tuple[int, int]]) -> str:
+    parts, cursor = [], 0
+    for start, end in protected:
+        parts += [text[cursor:start].upper(), text[start:end]]
+        cursor = end
+    return "".join(parts) + text[cursor:].upper()
+
+
+def result_for(document: Document, lang: str = "de", english: tuple[int, ...] = ()) -> DocumentResult:
+    """What a run would return: blocks in `english` are 'en' with no model (untranslated); the
+    rest are Norwegian, translated sentence by sentence by the shouting engine."""
+    block_langs = tuple("en" if b.id in english else "nb" for b in document.blocks)
+    blocks = []
+    for block, block_lang in zip(document.blocks, block_langs):
+        if block_lang == "en":
+            blocks.append(BlockTranslation(block.text, None, None, "not translated: no model available"))
+            continue
+        pieces = segment_block(block.text, block_lang, block.protected)
+        offset, parts = 0, []
+        for piece in pieces:
+            spans = [(max(a, offset) - offset, min(b, offset + len(piece.text)) - offset)
+                     for a, b in block.protected if a < offset + len(piece.text) and b > offset]
+            parts.append(shout(piece.text, spans) if piece.translate else piece.text)
+            offset += len(piece.text)
+        translation = BlockTranslation("".join(parts), "marian", "tiny/opus-mt-nb-de", pieces=tuple(zip(pieces, parts)))
+        if block.id == 1:
+            object.__setattr__(translation, "flags", (FakeFlag("untranslated_words", "3 words kept in Norwegian"),))
+        blocks.append(translation)
+    return DocumentResult(document, "nb", 1.0, block_langs, {lang: blocks})
+
+
+IDENTITIES = {("marian", "tiny/opus-mt-nb-de"): {"engine": "marian", "model": "tiny/opus-mt-nb-de", "revision": "abc",
+                                                  "runtime": "transformers", "quantization": "float32",
+                                                  "decoding": '{"beam":1}'}}
+
+
+@pytest.mark.parametrize("text,name", [(MARKDOWN, "post.md"), (HTML, "page.html"),
+                                       ("Tittel\n\nEn setning. To setninger.\n \n\u00a0\nSlutt.\n", "a.txt")])
+def test_untouched_round_trip_rebuilds_the_identical_document(text: str, name: str) -> None:
+    document = parse_document(text, name)
+    result = result_for(document, english=(len(document.blocks) - 1,))
+    xlf = export_xliff(result, "de", IDENTITIES)
+    imported = import_xliff(xlf)
+    assert imported.text() == result.text("de")
+    assert imported.edits == [] and imported.problems == []
+    assert import_xliff(export_xliff(result, "de")).text() == result.text("de")  # without identities too
+
+
+def test_file_layout_units_segments_codes_notes_and_matches() -> None:
+    document = parse_document(MARKDOWN, "post.md")
+    result = result_for(document, english=(4,))
+    root = etree.fromstring(export_xliff(result, "de", IDENTITIES).encode())
+    assert root.tag == f"{{{XLIFF}}}xliff" and root.get("version") == "2.1"
+    assert (root.get("srcLang"), root.get("trgLang")) == ("nb", "de")
+    units = root.findall("x:file/x:unit", NS)
+    assert [u.get("type") for u in units] == ["mt:heading", "mt:paragraph", "mt:list_item", "mt:list_item", "mt:paragraph"]
+    assert root.find("x:file/x:skeleton", NS).text == MARKDOWN
+    paragraph = units[1]
+    segments = paragraph.findall("x:segment", NS)
+    assert len(segments) == 3  # one per sentence
+    assert [i.find("x:source", NS).text for i in paragraph.findall("x:ignorable", NS)] == [" ", "\n"]
+    first = segments[0].find("x:source", NS)
+    assert first.text == "Turen starter ved " and [ph.get("id") for ph in first.iter(f"{{{XLIFF}}}ph")] == ["c1", "c2"]
+    data = {d.get("id"): d.text for d in paragraph.find("x:originalData", NS)}
+    assert data == {"d1": "[", "d2": "](https://example.org/s?a=1&b=2)", "d3": "`git clone`"}
+    target = segments[0].find("x:target", NS)
+    assert target.text == "TUREN STARTER VED " and [ph.get("id") for ph in target.iter(f"{{{XLIFF}}}ph")] == ["c1", "c2"]
+    notes = {(n.get("category"), n.text) for n in paragraph.find("x:notes", NS)}
+    assert {("engine", "marian"), ("model", "tiny/opus-mt-nb-de"),
+            ("quality", "untranslated_words: 3 words kept in Norwegian")} <= notes
+    matches = paragraph.findall("mtc:matches/mtc:match", NS)
+    assert [m.get("ref") for m in matches] == ["#s0", "#s2", "#s4"]
+    assert matches[0].find("x:target", NS).text == "TUREN STARTER VED [STASJONEN](https://example.org/s?a=1&b=2)."
+    english = units[4]
+    assert english.find("x:segment", NS).get("state") == "initial"
+    assert english.find("x:segment/x:target", NS) is None
+    assert ("engine", "none") in {(n.get("category"), n.text) for n in english.find("x:notes", NS)}
+
+
+def _edit(xlf: str, unit: int, segment: str, new_target: str | None = None, drop_codes: bool = False,
+          move_code: bool = False) -> str:
+    root = etree.fromstring(xlf.encode())
+    target = root.find(f"x:file/x:unit[@id='u{unit}']/x:segment[@id='{segment}']/x:target", NS)
+    if new_target is not None:
+        target.text = new_target
+        for ph in list(target):
+            if drop_codes:
+                target.remove(ph)
+    if move_code:  # the translator moves the link's closing code before the link text
+        first, second = target[0], target[1]
+        second.tail, first.tail = (first.tail or "") + (second.tail or ""), ""
+    return etree.tostring(root, encoding="unicode")
+
+
+def test_an_edited_segment_lands_in_its_place_and_nothing_else_changes() -> None:
+    document = parse_document(MARKDOWN, "post.md")
+    result = result_for(document)
+    xlf = export_xliff(result, "de", IDENTITIES)
+    edited = _edit(xlf, 1, "s2", "Sie dauert drei Stunden.")
+    imported = import_xliff(edited)
+    [edit] = imported.edits
+    assert (edit.unit, edit.segment, edit.src, edit.tgt) == (1, "s2", "nb", "de")
+    assert (edit.source, edit.machine, edit.edited) == ("Den tar 3 timer.", "DEN TAR 3 TIMER.", "Sie dauert drei Stunden.")
+    assert edit.identity == IDENTITIES[("marian", "tiny/opus-mt-nb-de")]
+    before, after = result.text("de"), imported.text()
+    assert after == before.replace("DEN TAR 3 TIMER.", "Sie dauert drei Stunden.")
+    assert [a == b for a, b in zip(imported.texts, [t.text for t in result.translations["de"]])] == \
+        [True, False, True, True, True]
+
+
+def test_translator_may_move_codes_but_not_drop_them() -> None:
+    document = parse_document(MARKDOWN, "post.md")
+    result = result_for(document)
+    xlf = export_xliff(result, "de", IDENTITIES)
+    moved = import_xliff(_edit(xlf, 1, "s0", move_code=True))
+    assert "TUREN STARTER VED [](https://example.org/s?a=1&b=2)STASJONEN." in moved.text()
+    assert len(moved.edits) == 1 and moved.problems == []
+    dropped = import_xliff(_edit(xlf, 1, "s0", "Der Weg beginnt am Bahnhof.", drop_codes=True))
+    assert dropped.edits == [] and "drops inline code(s) c1, c2" in dropped.problems[0]
+    assert dropped.text() == result.text("de")  # the machine translation was kept, markup intact
+
+
+def test_characters_xml_cannot_hold_travel_as_cp() -> None:
+    document = parse_document("Hei du.\n", "a.txt")
+    [block] = document.blocks
+    [piece] = segment_block(block.text, "nb", ())
+    translation = BlockTranslation("Hallo\x0bdu.", "marian", "m", pieces=((piece, "Hallo\x0bdu."),))
+    result = DocumentResult(document, "nb", 1.0, ("nb",), {"de": [translation]})
+    xlf = export_xliff(result, "de")
+    assert '<cp hex="000B"/>' in xlf
+    assert import_xliff(xlf).text() == "Hallo\x0bdu.\n"
+
+
+def test_files_that_cannot_be_imported_say_why() -> None:
+    document = parse_document(MARKDOWN, "post.md")
+    xlf = export_xliff(result_for(document), "de")
+    with pytest.raises(XliffError, match="not well-formed"):
+        import_xliff(xlf[:-20])
+    with pytest.raises(XliffError, match="not an XLIFF 2"):
+        import_xliff('<?xml version="1.0"?><xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"/>')
+    changed = xlf.replace("Pakk mat", "Pakk mye mat", 1)  # the skeleton no longer matches the units
+    with pytest.raises(XliffError, match="no longer matches block"):
+        import_xliff(changed)
+    entity = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    with pytest.raises(XliffError):
+        import_xliff(entity)
+
+
+def test_block_without_pieces_is_one_segment() -> None:
+    document = parse_document("Hei. Hallo.\n", "a.txt")
+    [block] = document.blocks
+    segments = block_segments(block, "nb", BlockTranslation("HEI. HALLO.", "marian", "m"))
+    assert [(s.source, s.target) for s in segments] == [("Hei. Hallo.", "HEI. HALLO.")]
