@@ -2,13 +2,18 @@
 
 Runs the `apertium` program (Debian packages apertium, apertium-nno-nob,
 apertium-dan-nor, apertium-swe-nor).  All segments of a call go through one
-process, one segment per line.  Unknown-word marks (`*Najin`) are dropped with -u;
+process, each as its own HTML paragraph: with one segment per plain-text line, Apertium's
+transfer rules move words across line ends (nob-dan turned "Løpende våpenavtaler" and
+the next line "FNs sikkerhetsråd" into "våbenaftaler FNs sikkerhedsråd" and "Endvidere"),
+so a segment's translation depended on its neighbours in the call; a block-level tag is a
+boundary nothing crosses.  Unknown-word marks (`*Najin`) are dropped with -u;
 the `#` and `@` marks Apertium puts on words it could not generate or transfer are
 removed too unless the source itself had them.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -18,6 +23,7 @@ from functools import cached_property
 from ..languages import apertium_code
 from .base import Engine, EngineError, ModelUnavailable
 
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MARKS = re.compile(r"(?<![\w#@])[#@](?=\w)")
 INSTALL_HINT = "install it with: apt-get install apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor"
 
@@ -59,18 +65,15 @@ class ApertiumEngine(Engine):
             return []
         mode = self.mode(src, tgt)
         lines = [s.replace("\n", " ") for s in segments]
-        out = self._run(mode, "\n".join(lines) + "\n")
-        translated = out.split("\n")
-        if translated and translated[-1] == "":
-            translated.pop()
-        if len(translated) != len(lines):  # Apertium merged or split lines: fall back to one call each
-            translated = [self._run(mode, line + "\n").rstrip("\n") for line in lines]
+        translated = _paragraphs(self._run(mode, "".join(_paragraph(line) for line in lines)))
+        if len(translated) != len(lines):  # Apertium merged or split paragraphs: fall back to one call each
+            translated = ["".join(_paragraphs(self._run(mode, _paragraph(line)))) for line in lines]
         return [self._clean(t, s) for t, s in zip(translated, lines)]
 
     def _run(self, mode: str, text: str) -> str:
         try:
             result = subprocess.run(
-                [self._program, "-u", "-f", "txt", mode],
+                [self._program, "-u", "-f", "html-noent", mode],
                 input=text, capture_output=True, text=True, check=False, timeout=600,
             )
         except subprocess.TimeoutExpired as exc:
@@ -84,3 +87,12 @@ class ApertiumEngine(Engine):
         if "#" in source or "@" in source:
             return translation.strip()
         return _MARKS.sub("", translation).strip()
+
+
+def _paragraph(text: str) -> str:
+    """One segment as an HTML paragraph; `-f html-noent` leaves non-ASCII letters as they are."""
+    return f"<p>{html.escape(text, quote=False)}</p>\n"
+
+
+def _paragraphs(output: str) -> list[str]:
+    return [html.unescape(match) for match in _PARAGRAPH.findall(output)]
