@@ -60,3 +60,44 @@ def tiny_registry(tiny_marian_dir: Path, tiny_nllb_dir: Path, tmp_path_factory: 
 def article() -> Path:
     """The real sample article (Norwegian Bokmål with English header and footer lines)."""
     return _ROOT / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt"
+
+
+@functools.cache
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, _ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None, name
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def norwegian_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """200 articles of real Norwegian text (scripts/make_archive.py): the sample article and Grunnloven."""
+    return _script("make_archive").build_archive(tmp_path_factory.mktemp("archive") / "archive", 200)
+
+
+def run_batch_cli(*args: str, timeout: float = 600) -> tuple[int, dict, str]:
+    """`multitrans batch ... --offline --json` in a subprocess: (exit code, summary JSON, stderr)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "multitrans", "batch", *args, "--offline", "--json"],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    summary = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
+    return done.returncode, summary, done.stderr
+
+
+@pytest.fixture(scope="session")
+def norwegian_batch(norwegian_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The 200 articles through `batch` into nn, da, sv with Apertium, uninterrupted: (output dir, summary)."""
+    import shutil
+
+    if shutil.which("apertium") is None:
+        pytest.skip("Apertium is not installed")
+    out = tmp_path_factory.mktemp("clean") / "out"
+    code, summary, stderr = run_batch_cli(str(norwegian_archive), "--to", "nn,da,sv", "--out", str(out))
+    assert code == 0, stderr
+    return out, summary

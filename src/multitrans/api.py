@@ -25,6 +25,7 @@ from .segment import Piece, segment_block
 
 if TYPE_CHECKING:
     from .detect import DocumentDetection, LanguageDetector
+    from .memory import MemorySession
 
 # Block-level identification cannot tell these apart reliably on a sentence or two,
 # so a block "detected" as a sibling of the document's language keeps the document's.
@@ -138,10 +139,12 @@ def translate_documents(
     detector: LanguageDetector | None = None,
     pool: EnginePool | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    memory: MemorySession | None = None,
 ) -> list[DocumentResult]:
     """Translate documents into every target in one pass: each model loads once and serves all its pairs.
 
-    `on_progress(advance, total)` is called as sentences are translated.
+    `on_progress(advance, total)` is called as sentences are translated.  With `memory`,
+    remembered sentences never reach an engine and new translations are remembered.
     """
     targets = parse_list(",".join(targets)) if targets else []
     if not targets:
@@ -153,9 +156,13 @@ def translate_documents(
     try:
         prepared = [prepare(doc, detector, source_lang) for doc in documents]
         plan = build_plan(prepared, targets, registry, pool)
+        if memory is not None:
+            memory.recall(plan, pool.loaded)  # drops remembered sentences from plan.tasks
         total = plan.task_count
         progress = (lambda n: on_progress(n, total)) if on_progress else None
         run = run_plan(plan, pool.loaded, progress)
+        if memory is not None:
+            memory.keep(plan, pool.loaded, run)  # remembers new translations, adds the remembered ones to run
         return [
             _assemble(doc, plan.assignments[i], run, plan.problems)
             for i, doc in enumerate(prepared)

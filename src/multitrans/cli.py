@@ -78,6 +78,8 @@ def translate(
     offline: Annotated[bool, typer.Option(help="Use only models already on this machine; never touch the network.")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 1,
+    memory: Annotated[Path | None, typer.Option("--memory", help="Translation memory file; default: OUT/.multitrans/memory.sqlite (none when writing to stdout).")] = None,
+    no_memory: Annotated[bool, typer.Option("--no-memory", help="Neither look up nor remember translations.")] = False,
     verbose: Verbose = False,
 ) -> None:
     """Translate articles into one or more languages: one file per language plus aligned/<name>.jsonl."""
@@ -102,9 +104,12 @@ def translate(
         documents = [parse_document(sys.stdin.read(), "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
     else:
         documents = [read_document(f, fmt) for f in files]
-    with _progress(not stdin) as on_progress:
+    from .memory import memory_session
+
+    memory_file = None if no_memory else memory or (None if stdin else out / ".multitrans" / "memory.sqlite")
+    with _progress(not stdin) as on_progress, memory_session(memory_file) as session:
         results = translate_documents(documents, targets, registry=registry, options=options,
-                                      source_lang=source, on_progress=on_progress)
+                                      source_lang=source, on_progress=on_progress, memory=session)
     problems = [p for r in results for p in r.problems]
     if stdin:
         sys.stdout.write(results[0].text(targets[0]))
@@ -235,6 +240,9 @@ def models_pull(
 
     failures = pull_routes(load_registry(models), parse_list(source), parse_list(to), lambda line: typer.echo(line, err=True))
     raise typer.Exit(EXIT_PROBLEMS if failures else EXIT_OK)
+
+
+from . import cli_batch  # noqa: E402,F401 - registers the `batch` and `memory` commands on the app
 
 
 def main() -> None:

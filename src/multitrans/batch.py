@@ -1,0 +1,491 @@
+"""Archives: translate every article under a folder, resumably, redoing only what is stale.
+
+A batch job is driven from here.  The driver discovers the articles, reads each one and
+asks the manifest whether its outputs are current (skipped) or stale; stale documents
+are cut into groups and handed to an executor's workers (this process, local worker
+processes or Ray actors), which translate each group in one plan with the translation
+memory consulted first.  The driver alone writes: memory entries first, then the output
+files (only those whose bytes differ, so a finished document is never rewritten), then
+the document's manifest line.  Whatever moment a job is killed at, a rerun finds every
+finished sentence in the memory and every finished document current in the manifest,
+and ends with the same files as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .engines.base import EngineOptions
+from .executor import (
+    DocumentWorker,
+    Executor,
+    GroupResult,
+    InProcessExecutor,
+    JobSpec,
+    LocalExecutor,
+    RayExecutor,
+    Source,
+    cpu_count,
+    plan_workers,
+    visible_gpus,
+)
+from .languages import normalize as normalize_language
+from .languages import parse_list
+from .manifest import ALIGNED, Manifest, Stale, document_entry, sha256_bytes
+from .memory import TranslationMemory, no_lookup
+from .output import output_path, write_atomic
+from .registry import Registry, load_registry
+
+DEFAULT_GLOBS = ("*.txt", "*.md")
+BATCH_LAYOUT = "{lang}/{path}"
+BATCH_ALIGNED_LAYOUT = "aligned/{path}.jsonl"
+STATE_DIR = ".multitrans"
+MEMORY_NAME = "memory.sqlite"
+# Source characters × target languages per group.  Apertium starts a process per call
+# (~0.6 s), so groups must be large enough to carry many documents per call; a killed
+# job loses at most the groups in flight.
+GROUP_BUDGET = 200_000
+
+
+class BatchError(ValueError):
+    """The job cannot start (bad archive, colliding outputs, another job running); one line for the user."""
+
+
+def default_memory_path(out_dir: str | Path) -> Path:
+    """Where a job keeps its translation memory unless told otherwise."""
+    return Path(out_dir) / STATE_DIR / MEMORY_NAME
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob over relative POSIX paths: `*` and `?` stay within a folder, `**/` spans folders;
+    a pattern without `/` matches at any depth (like .gitignore)."""
+    if "/" not in pattern:
+        pattern = "**/" + pattern
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            out.append("[^" + re.escape(body[1:]) + "]" if body.startswith("!") else "[" + re.escape(body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def discover(archive: Path, globs: Sequence[str] = DEFAULT_GLOBS,
+             exclude: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
+    """The archive's articles as sorted relative POSIX paths, and warnings about what was passed over.
+
+    Hidden files and folders are skipped, and so is anything under `exclude` (the output
+    directory, when it lies inside the archive); symbolic links are followed only when
+    they stay inside the archive.
+    """
+    import os
+
+    root = archive.resolve()
+    if not root.is_dir():
+        raise BatchError(f"archive {archive} is not a directory")
+    patterns = [glob_regex(g) for g in globs]
+    excluded = {p.resolve() for p in exclude}
+    found, warnings = [], []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        kept = []
+        for d in sorted(dirs):
+            path = here / d
+            if d.startswith(".") or path.resolve() in excluded:
+                continue
+            if path.is_symlink():
+                warnings.append(f"{path.relative_to(root).as_posix()}: a linked folder; not followed")
+                continue
+            kept.append(d)
+        dirs[:] = kept
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            if not any(p.match(relative) for p in patterns):
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if root not in target.parents or not target.is_file():
+                    warnings.append(f"{relative}: a link that leads outside the archive; skipped")
+                    continue
+            found.append(relative)
+    return sorted(found), warnings
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+
+
+@dataclass
+class BatchProgress:
+    documents_done: int  # processed in this run (done or failed)
+    documents_total: int  # to process in this run
+    skipped: int
+    failed: int
+    translated: int
+    reused: int
+    tokens: int
+    elapsed: float
+    eta: float | None  # seconds, None until something has finished
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class BatchSummary:
+    documents: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    with_problems: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)  # {"problem", "documents"}
+    segments_translated: int = 0
+    segments_reused: int = 0
+    tokens: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    seconds: float = 0.0
+    executor: str = "local"
+    workers: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+@dataclass
+class _Job:
+    archive: Path
+    out: Path
+    targets: tuple[str, ...]
+    registry: Registry
+    paths: list[str]
+    outputs: dict[str, dict[str, str]]  # document → (target or ALIGNED) → path under out
+    options: dict[str, Any]  # what the manifest compares besides sources and routes
+    warnings: list[str]
+
+
+def _job(archive: str | Path, targets: Sequence[str], out: str | Path, layout: str, globs: Sequence[str],
+         registry: Registry | str | Path | None, options: EngineOptions, source_lang: str | None,
+         fmt: str | None) -> _Job:
+    codes = tuple(parse_list(",".join(targets))) if targets else ()
+    if not codes:
+        raise BatchError("no target language given; pass one or more codes, e.g. --to nn,da,sv")
+    archive, out = Path(archive), Path(out)
+    if not isinstance(registry, Registry):
+        registry = load_registry(registry)
+    paths, warnings = discover(archive, globs or DEFAULT_GLOBS, exclude=[out])
+    root = out.resolve()
+    outputs: dict[str, dict[str, str]] = {}
+    owner: dict[str, str] = {}
+    for path in paths:
+        mapping = {tgt: output_path(out, layout, path, tgt) for tgt in codes}
+        mapping[ALIGNED] = output_path(out, BATCH_ALIGNED_LAYOUT, path, "")
+        relative = {key: p.relative_to(root).as_posix() for key, p in mapping.items()}
+        for rel in relative.values():
+            if rel in owner:
+                raise BatchError(f"--layout '{layout}' writes both {owner[rel]} and {path} to {rel}; "
+                                 "use {path} in the layout to keep the archive's folders")
+            if rel.split("/")[0] == STATE_DIR:
+                raise BatchError(f"--layout '{layout}' puts {path} inside {STATE_DIR}/, which holds the job's state")
+            owner[rel] = path
+        outputs[path] = relative
+    manifest_options = {"beam": options.beam, "from": normalize_language(source_lang) if source_lang else None,
+                        "format": fmt}
+    return _Job(archive, out, codes, registry, paths, outputs, manifest_options, warnings)
+
+
+def _read(path: Path) -> tuple[bytes | None, str | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+
+
+def _decode(data: bytes) -> tuple[str | None, str | None]:
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8 first"
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` atomically unless the file already holds exactly it; True when written."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    write_atomic(path, data.decode("utf-8"))
+    return True
+
+
+class _Lock:
+    """One job at a time per output directory: two writers would interleave the manifest."""
+
+    def __init__(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = open(state_dir / "lock", "w")  # noqa: SIM115 - held for the job
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._file.close()
+            raise BatchError(f"another multitrans batch job is writing to {state_dir.parent}; wait for it to finish") from exc
+
+    def release(self) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+
+def _remove_torn_writes(job: _Job) -> None:
+    """Delete the temporary files a killed job left while writing outputs (output.write_atomic
+    writes `.NAME.RANDOM.tmp` next to NAME, then renames); the output itself is never torn."""
+    names_by_folder: dict[Path, set[str]] = {}
+    for outputs in job.outputs.values():
+        for relative in outputs.values():
+            path = job.out / relative
+            names_by_folder.setdefault(path.parent, set()).add(path.name)
+    for folder, names in names_by_folder.items():
+        try:
+            entries = list(folder.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") and name.endswith(".tmp") and name[1:].rsplit(".", 2)[0] in names:
+                entry.unlink(missing_ok=True)
+
+
+def _groups(sources: list[Source], targets: int, workers: int) -> list[list[Source]]:
+    """Consecutive documents, about GROUP_BUDGET characters × targets each.
+
+    A job too small to give every worker a full group is cut into smaller ones, but
+    not below a quarter of the budget: starting a worker process (and its models) costs
+    seconds, more than a small job gains from it."""
+    costs = [max(1, len(s.text)) * targets for s in sources]
+    budget = min(GROUP_BUDGET, max(GROUP_BUDGET // 4, math.ceil(sum(costs) / max(1, workers))))
+    groups: list[list[Source]] = []
+    size = 0
+    for source, cost in zip(sources, costs):
+        if not groups or (size + cost > budget and groups[-1]):
+            groups.append([])
+            size = 0
+        groups[-1].append(source)
+        size += cost
+    return groups
+
+
+def run_batch(
+    archive: str | Path,
+    targets: Sequence[str],
+    out: str | Path,
+    *,
+    layout: str = BATCH_LAYOUT,
+    globs: Sequence[str] = DEFAULT_GLOBS,
+    memory: str | Path | None = None,
+    use_memory: bool = True,
+    registry: Registry | str | Path | None = None,
+    options: EngineOptions | None = None,
+    source_lang: str | None = None,
+    fmt: str | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[BatchProgress], None] | None = None,
+    on_problem: Callable[[str], None] | None = None,
+    pool: Any = None,
+    detector: Any = None,
+) -> BatchSummary:
+    """Translate every stale article of `archive` into `targets` under `out`; see the module doc.
+
+    `registry` is a loaded registry or the path of a models.yaml (default: the built-in
+    one).  `pool` and `detector` (tests) run the job in this process with those engines
+    and that detector.  `on_problem` hears about each failed document as it happens.
+    """
+    started = time.perf_counter()
+    options = options or EngineOptions()
+    job = _job(archive, targets, out, layout, globs, registry, options, source_lang, fmt)
+    if executor not in ("local", "ray"):
+        raise BatchError(f"unknown --executor '{executor}'; use local or ray")
+    summary = BatchSummary(documents=len(job.paths), executor=executor, warnings=list(job.warnings))
+    state_dir = job.out / STATE_DIR
+    lock = _Lock(state_dir)
+    manifest: Manifest | None = None
+    tm: TranslationMemory | None = None
+    runner: Executor | None = None
+    try:
+        _remove_torn_writes(job)
+        manifest = Manifest(state_dir)
+        todo: list[Source] = []
+        for path in job.paths:
+            data, error = _read(job.archive / path)
+            if data is None:
+                summary.failed.append({"document": path, "error": error or "cannot read"})
+                continue
+            sha = sha256_bytes(data)
+            if not manifest.stale_outputs(path, sha, job.options, job.outputs[path], job.out, job.registry):
+                summary.skipped += 1
+                continue
+            text, error = _decode(data)
+            if text is None:
+                summary.failed.append({"document": path, "error": error or "cannot decode"})
+                continue
+            todo.append(Source(path, text, sha))
+        for failure in summary.failed:
+            if on_problem:
+                on_problem(f"{failure['document']}: {failure['error']}")
+        if use_memory:
+            tm = TranslationMemory(memory or default_memory_path(job.out))
+        spec = JobSpec(job.targets, job.registry, options, source_lang, fmt)
+        cores = cpu_count()
+        count, threads = plan_workers(cores, visible_gpus(options.device), workers)
+        groups = _groups(todo, len(job.targets), count)
+        memory_path = str(tm.path) if tm is not None else None
+        if pool is not None or (executor == "local" and min(count, len(groups)) <= 1):
+            worker = DocumentWorker(spec, tm.lookup if tm is not None else no_lookup, pool=pool, detector=detector)
+            runner = InProcessExecutor(worker)
+        elif executor == "ray":
+            runner = RayExecutor(spec, memory_path, address, workers)
+        else:
+            runner = LocalExecutor(spec, memory_path, min(count, len(groups)), threads)
+        summary.workers = runner.workers
+        problem_documents: Counter[str] = Counter()
+        sizes = {s.path: len(s.text) for s in todo}
+        total_chars = sum(sizes.values()) or 1
+        chars_done = processed = 0
+        for result in runner.map(groups):
+            _apply(result, job, manifest, tm, summary, problem_documents, on_problem)
+            processed += len(result.outcomes)
+            chars_done += sum(sizes[o.path] for o in result.outcomes)
+            if on_progress:
+                elapsed = time.perf_counter() - started
+                rate = chars_done / elapsed if elapsed > 0 else 0.0
+                eta = (total_chars - chars_done) / rate if rate > 0 else None
+                on_progress(BatchProgress(processed, len(todo), summary.skipped, len(summary.failed),
+                                          summary.segments_translated, summary.segments_reused, summary.tokens,
+                                          elapsed, eta))
+        summary.problems = [{"problem": p, "documents": n} for p, n in problem_documents.most_common()]
+        manifest.save()
+    finally:
+        if runner is not None:
+            runner.close()
+        if manifest is not None:
+            manifest.close()
+        if tm is not None:
+            tm.close()
+        lock.release()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _apply(result: GroupResult, job: _Job, manifest: Manifest, tm: TranslationMemory | None,
+           summary: BatchSummary, problem_documents: Counter[str], on_problem: Callable[[str], None] | None) -> None:
+    """Memory first, then files, then the manifest: each step only records what the previous made durable."""
+    if tm is not None:
+        tm.store(result.entries, result.used)
+    summary.segments_translated += result.translated
+    summary.segments_reused += result.reused
+    summary.tokens += result.tokens
+    for outcome in result.outcomes:
+        if outcome.error is not None:
+            summary.failed.append({"document": outcome.path, "error": outcome.error})
+            if on_problem:
+                on_problem(f"{outcome.path}: {outcome.error}")
+            continue
+        written: dict[str, tuple[str, str]] = {}
+        for key, relative in job.outputs[outcome.path].items():
+            data = outcome.texts[key].encode("utf-8")
+            if write_if_changed(job.out / relative, data):
+                summary.files_written += 1
+            else:
+                summary.files_unchanged += 1
+            written[key] = (relative, sha256_bytes(data))
+        manifest.record(outcome.path, document_entry(outcome.sha256, job.options, written, outcome.routes,
+                                                     job.registry))
+        summary.done += 1
+        if outcome.problems:
+            summary.with_problems += 1
+            problem_documents.update(outcome.problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# --check
+
+
+@dataclass
+class CheckResult:
+    documents: int
+    outputs: int
+    stale: list[Stale]
+    warnings: list[str]
+
+    @property
+    def stale_documents(self) -> list[str]:
+        return list(dict.fromkeys(s.source for s in self.stale))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"documents": self.documents, "outputs": self.outputs,
+                "stale": [asdict(s) for s in self.stale], "stale_documents": self.stale_documents,
+                "warnings": self.warnings}
+
+
+def check_batch(
+    archive: str | Path,
+    targets: Sequence[str],
+    out: str | Path,
+    *,
+    layout: str = BATCH_LAYOUT,
+    globs: Sequence[str] = DEFAULT_GLOBS,
+    registry: Registry | str | Path | None = None,
+    options: EngineOptions | None = None,
+    source_lang: str | None = None,
+    fmt: str | None = None,
+) -> CheckResult:
+    """Which outputs a run would write, and why; translates nothing, loads no model and writes nothing."""
+    job = _job(archive, targets, out, layout, globs, registry, options or EngineOptions(), source_lang, fmt)
+    manifest = Manifest(job.out / STATE_DIR)
+    stale: list[Stale] = []
+    outputs = 0
+    for path in job.paths:
+        outputs += len(job.outputs[path])
+        data, error = _read(job.archive / path)
+        if data is None:
+            stale.extend(Stale(path, rel, error or "cannot read") for rel in job.outputs[path].values())
+            continue
+        stale.extend(manifest.stale_outputs(path, sha256_bytes(data), job.options, job.outputs[path], job.out,
+                                            job.registry))
+    return CheckResult(len(job.paths), outputs, stale, job.warnings)

@@ -1,0 +1,183 @@
+"""The batch manifest: what each output was made from, so a job knows what is stale without translating.
+
+For every source document the manifest records the SHA-256 of the source, the options
+that change output, and for each output file its path, its own SHA-256 and the routes
+its blocks took: source language, model (name, engine, model id, revision) and a
+fingerprint of the registry's candidate list for that pair.  An output is current when
+all of these still hold: the source is unchanged, the file is there with the recorded
+content, the options are the same and models.yaml would offer the same models for every
+pair it used.  `batch --check` answers from this alone; a run skips current documents.
+
+Crash safety: during a job every finished document is appended to a journal
+(`manifest.journal`, one JSON line each, flushed to disk) and the journal is folded into
+`manifest.json` (written atomically) at the end; loading replays a journal left by a
+killed job, ignoring a torn last line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .output import write_atomic
+from .registry import Registry
+
+MANIFEST_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+JOURNAL_NAME = "manifest.journal"
+ALIGNED = "aligned"  # the key of the aligned JSONL among a document's outputs
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str | None:
+    """The file's SHA-256, or None when it does not exist."""
+    try:
+        return sha256_bytes(path.read_bytes())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def candidates_fingerprint(registry: Registry, src: str, tgt: str) -> str:
+    """What models.yaml offers for src→tgt, in order, with every field that changes output."""
+    specs = [
+        {"name": s.name, "engine": s.engine, "model": s.model, "revision": s.revision,
+         "target_token": s.target_token, "target_codes": s.target_codes,
+         "max_input_tokens": s.max_input_tokens, "options": s.options}
+        for s in registry.candidates(src, tgt)
+    ]
+    return sha256_bytes(json.dumps(specs, sort_keys=True, default=str).encode("utf-8"))[:16]
+
+
+@dataclass(frozen=True)
+class Stale:
+    """One output that a run would (re)write, and why."""
+
+    source: str  # the document's path in the archive
+    output: str  # the output's path under the output directory
+    reason: str
+
+
+class Manifest:
+    """The manifest of one output directory (kept in DIR/.multitrans/)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / MANIFEST_NAME
+        self.journal_path = state_dir / JOURNAL_NAME
+        self.documents: dict[str, dict[str, Any]] = {}
+        self._journal: Any = None
+        self._load()
+
+    def _load(self) -> None:
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"cannot read the batch manifest {self.path}: {exc}; delete it to start afresh") from exc
+            if data.get("version") == MANIFEST_VERSION:
+                self.documents = dict(data.get("documents", {}))
+        if self.journal_path.exists():
+            for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:  # the torn last line of a killed job
+                    continue
+                self.documents[record["source"]] = record["entry"]
+
+    def record(self, source: str, entry: dict[str, Any]) -> None:
+        """Remember one finished document; durable on return (journal line written and flushed)."""
+        self.documents[source] = entry
+        if self._journal is None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the job
+        self._journal.write(json.dumps({"source": source, "entry": entry}, ensure_ascii=False, sort_keys=True) + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+    def save(self) -> None:
+        """Fold the journal into manifest.json (atomically) and drop the journal."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if not self.documents and not self.journal_path.exists():
+            return
+        data = {"version": MANIFEST_VERSION, "documents": dict(sorted(self.documents.items()))}
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        self.journal_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def stale_outputs(
+        self, source: str, source_sha: str, options: Mapping[str, Any], outputs: Mapping[str, str],
+        out_dir: Path, registry: Registry,
+    ) -> list[Stale]:
+        """The outputs of `source` (target or ALIGNED → path under out_dir) that are not current."""
+        entry = self.documents.get(source)
+        if entry is None:
+            return [Stale(source, path, "missing" if not (out_dir / path).exists() else "not in the manifest")
+                    for path in outputs.values()]
+        recorded: dict[str, Any] = entry.get("outputs", {})
+        stale = []
+        document_reason = None
+        if entry.get("source") != source_sha:
+            document_reason = "source changed"
+        elif entry.get("options") != dict(options):
+            document_reason = "options changed"
+        for key, path in outputs.items():
+            reason = document_reason or self._output_reason(key, path, recorded.get(key), outputs, out_dir, registry)
+            if reason:
+                stale.append(Stale(source, path, reason))
+        return stale
+
+    @staticmethod
+    def _output_reason(
+        key: str, path: str, record: dict[str, Any] | None, outputs: Mapping[str, str], out_dir: Path,
+        registry: Registry,
+    ) -> str | None:
+        if record is None:
+            return "missing" if not (out_dir / path).exists() else "not in the manifest"
+        if record.get("path") != path:
+            return "layout changed"
+        actual = sha256_file(out_dir / path)
+        if actual is None:
+            return "missing"
+        if actual != record.get("sha256"):
+            return "output modified"
+        if key == ALIGNED:
+            if sorted(record.get("targets", [])) != sorted(t for t in outputs if t != ALIGNED):
+                return "languages changed"
+            return None
+        for route in record.get("routes", []):
+            if candidates_fingerprint(registry, route["from"], key) != route.get("registry"):
+                return f"models for {route['from']}→{key} changed"
+        return None
+
+
+def document_entry(
+    source_sha: str, options: Mapping[str, Any], outputs: Mapping[str, tuple[str, str]],
+    routes: Mapping[str, Sequence[Mapping[str, Any]]], registry: Registry,
+) -> dict[str, Any]:
+    """A manifest entry: `outputs` maps target (or ALIGNED) → (path, sha256); `routes` target → routes used."""
+    entry_outputs: dict[str, Any] = {}
+    for key, (path, digest) in sorted(outputs.items()):
+        if key == ALIGNED:
+            entry_outputs[key] = {"path": path, "sha256": digest, "targets": sorted(t for t in outputs if t != ALIGNED)}
+            continue
+        entry_outputs[key] = {
+            "path": path, "sha256": digest,
+            "routes": [{**route, "registry": candidates_fingerprint(registry, route["from"], key)}
+                       for route in routes.get(key, ())],
+        }
+    return {"source": source_sha, "options": dict(options), "outputs": entry_outputs}
+
