@@ -16,8 +16,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   echo "setup: installing PyTorch (${TORCH_SPEC:-torch==2.13.0})" >&2
   pip install "${TORCH_SPEC:-torch==2.13.0}"
 fi
-echo "setup: installing multitrans and its test tools" >&2
-pip install -e ".[test]"
+echo "setup: installing multitrans, its test tools and Ray (for batch --executor ray)" >&2
+pip install -e ".[test,ray]"
 
 # Apertium (rule-based nb→nn/da/sv) comes from Debian/Ubuntu packages.
 APERTIUM_PACKAGES="apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor"
