@@ -11,8 +11,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-
 from _chromium import distinct_colours, dump_dom, evaluate, needs_chromium, screenshot
+
 from multitrans.review import read_aligned, review_page
 
 RECORDS = [
@@ -111,3 +111,33 @@ def test_review_page_renders_side_by_side_in_chromium(tmp_path: Path) -> None:
     width, height = screenshot(page, tmp_path / "review.png", profile, (1600, 900))
     assert (width, height) == (1600, 900)
     assert distinct_colours(tmp_path / "review.png", profile) > 20
+
+
+@pytest.mark.slow
+@needs_chromium
+@pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")
+def test_review_command_on_the_article_and_on_its_aligned_jsonl(article: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "multitrans", *args], capture_output=True, text=True,
+                              timeout=300, env=env)
+
+    page = tmp_path / "review.html"
+    made = cli("review", str(article), "--to", "nn,da,sv", "--out", str(page), "--offline")
+    assert made.returncode == 1, made.stderr  # the English lines are reported, the page is written
+    assert "warning: not translated" in made.stderr
+    translated = cli("translate", str(article), "--to", "nn,da,sv", "--out", str(tmp_path / "t"), "--offline",
+                     "--no-memory")
+    aligned = tmp_path / "t" / "aligned" / f"{article.name}.jsonl"
+    from_jsonl = cli("review", str(aligned), "--out", str(tmp_path / "again.html"))
+    assert from_jsonl.returncode == 0, from_jsonl.stderr + translated.stderr
+    assert (tmp_path / "again.html").read_text(encoding="utf-8") == page.read_text(encoding="utf-8")
+    dom = lxml.html.fromstring(dump_dom(page, tmp_path / "profile"))
+    assert len(dom.xpath("//thead/tr/th")) == 5
+    assert len(dom.xpath("//tbody/tr")) == 14
+    assert len(dom.xpath("//td[contains(@class, 'untranslated')]")) == 6  # 2 English blocks × 3 languages
+    assert dom.xpath("//tr[@id='b1']/td[@lang='nn']/@data-engine") == ["apertium"]
+    assert "ikkje" in dom.xpath("string(//tbody)") and "frå" in dom.xpath("string(//tbody)")
+    assert screenshot(page, tmp_path / "article.png", tmp_path / "profile", (1400, 1000)) == (1400, 1000)
+    assert distinct_colours(tmp_path / "article.png", tmp_path / "profile") > 20

@@ -194,3 +194,70 @@ def test_block_without_pieces_is_one_segment() -> None:
     [block] = document.blocks
     segments = block_segments(block, "nb", BlockTranslation("HEI. HALLO.", "marian", "m"))
     assert [(s.source, s.target) for s in segments] == [("Hei. Hallo.", "HEI. HALLO.")]
+
+
+# --- through the CLI, with Apertium and the translation memory -----------------------------------
+
+needs_apertium = pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "multitrans", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+@pytest.mark.slow
+@needs_apertium
+def test_xliff_round_trip_with_one_edit_and_the_next_run_reuses_it(article: Path, tmp_path: Path) -> None:
+    """The issue's "done when": export, edit one segment, import: exactly that segment changes,
+    and the next `translate` run takes it from the memory."""
+    out = tmp_path / "out"
+    exported = cli("export", str(article), "--to", "da", "--format", "xliff", "--out", str(out), "--offline")
+    assert exported.returncode == 1, exported.stderr  # English header/footer: no model offline
+    xlf = out / f"{article.name}.da.xlf"
+    machine = cli("translate", str(article), "--to", "da", "--out", str(tmp_path / "mt"), "--offline", "--no-memory")
+    assert machine.returncode == 1, machine.stderr
+    machine_text = (tmp_path / "mt" / "da" / article.name).read_text(encoding="utf-8")
+
+    untouched = cli("import", str(xlf), "--out", str(tmp_path / "same"), "--no-memory")
+    assert untouched.returncode == 0, untouched.stderr
+    assert (tmp_path / "same" / "da" / article.name).read_text(encoding="utf-8") == machine_text
+
+    root = etree.fromstring(xlf.read_bytes())
+    segment = root.find("x:file/x:unit[@id='u4']/x:segment[@id='s0']", NS)
+    old = segment.find("x:target", NS).text
+    assert "talsmand" in old
+    segment.find("x:target", NS).text = "Det Hvide Hus' talsperson for national sikkerhed, John Kirby, har oplyst noget."
+    xlf.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    imported = cli("import", str(xlf), "--out", str(out))
+    assert imported.returncode == 0, imported.stderr
+    assert "1 edited segment(s), 1 kept in the translation memory" in imported.stderr
+    text = (out / "da" / article.name).read_text(encoding="utf-8")
+    assert text == machine_text.replace(old, "Det Hvide Hus' talsperson for national sikkerhed, John Kirby, har oplyst noget.")
+    assert text != machine_text
+
+    again = cli("translate", str(article), "--to", "da", "--out", str(out), "--offline")
+    assert again.returncode == 1, again.stderr
+    assert (out / "da" / article.name).read_text(encoding="utf-8") == text
+    memory = json.loads(cli("memory", "stats", "--out", str(out), "--json").stdout)
+    assert memory["entries"] >= 10
+
+
+@pytest.mark.slow
+@needs_apertium
+def test_tmx_export_of_the_article_is_aligned_and_reproducible(article: Path, tmp_path: Path) -> None:
+    first = cli("export", str(article), "--to", "nn,da", "--format", "tmx", "--out", str(tmp_path / "a"), "--offline")
+    assert first.returncode == 1, first.stderr
+    second = cli("export", str(article), "--to", "nn,da", "--format", "tmx", "--out", str(tmp_path / "b"), "--offline")
+    tmx = tmp_path / "a" / f"{article.name}.tmx"
+    assert tmx.read_bytes() == (tmp_path / "b" / f"{article.name}.tmx").read_bytes(), second.stderr
+    root = etree.parse(str(tmx)).getroot()
+    units = root.findall("body/tu")
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    pairs = [tuple(tuv.get(lang) for tuv in tu.findall("tuv")) for tu in units]
+    assert set(pairs) == {("nb", "nn"), ("nb", "da")}
+    assert pairs.count(("nb", "nn")) == pairs.count(("nb", "da")) >= 15  # one unit per sentence and target
+    sources = [tu.find("tuv/seg").text for tu in units]
+    assert "Talsmann John Kirby" in sources and not any("ALL ARTICLES" in s for s in sources)
+    assert all(tu.find("prop[@type='x-engine']").text == "apertium" for tu in units)

@@ -68,12 +68,12 @@ def handles_errors(func: F) -> F:
 @app.command(epilog="Example: multitrans translate article.txt --to nn,da,sv --out translations/")
 @handles_errors
 def translate(
-    files: Annotated[list[str], typer.Argument(help="Articles (.txt, .md); '-' reads standard input and writes standard output.")],
+    files: Annotated[list[str], typer.Argument(help="Articles (.txt, .md, .html); '-' reads standard input and writes standard output.")],
     to: Annotated[str, typer.Option("--to", "-t", help="Target languages, comma-separated (e.g. en,de,fr,nn).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("translations"),
     source: Annotated[str | None, typer.Option("--from", "-f", help="Source language; detected when omitted.")] = None,
     layout: Annotated[str, typer.Option(help="Output path template: {lang}, {name}, {stem}, {ext}, {path}.")] = "{lang}/{name}",
-    fmt: Annotated[str | None, typer.Option("--format", help="text or markdown; by default from the file extension.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="text, markdown or html; by default from the file extension.")] = None,
     models: ModelsFile = None,
     offline: Annotated[bool, typer.Option(help="Use only models already on this machine; never touch the network.")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -156,7 +156,7 @@ class _progress:
 def detect(
     files: Annotated[list[Path], typer.Argument(help="Articles to examine.")],
     json_out: Json = False,
-    fmt: Annotated[str | None, typer.Option("--format", help="text or markdown; by default from the file extension.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="text, markdown or html; by default from the file extension.")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Print each document's language with its confidence, and the blocks written in another language."""
@@ -243,6 +243,8 @@ def models_pull(
 
 
 from . import cli_batch  # noqa: E402,F401 - registers the `batch` and `memory` commands on the app
+
+from . import cli_exchange  # noqa: E402,F401 - registers the `export`, `import` and `review` commands on the app
 
 
 def main() -> None:

@@ -154,7 +154,8 @@ def _unit(file: etree._Element, block: Block, block_lang: str, translation: Any,
         spans = [(max(a, offset) - offset, min(b, offset + len(segment.source)) - offset)
                  for a, b in block.protected if a < offset + len(segment.source) and b > offset]
         offset += len(segment.source)
-        element = etree.SubElement(unit, _x("segment" if segment.translatable else "ignorable"), id=f"{'s' if segment.translatable else 'i'}{k}")
+        kind, prefix = ("segment", "s") if segment.translatable else ("ignorable", "i")
+        element = etree.SubElement(unit, _x(kind), id=f"{prefix}{k}")
         if segment.translatable:
             element.set("state", "initial" if segment.target is None else "translated")
         strings = codes.source(etree.SubElement(element, _x("source")), segment.source, spans)

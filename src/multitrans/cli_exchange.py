@@ -1,0 +1,151 @@
+"""The `multitrans export`, `import` and `review` commands (registered on the app in cli.py).
+
+Thin, like cli.py: options and messages here; exchange.py, xliff.py and review.py do the work.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .cli import EXIT_OK, EXIT_PROBLEMS, ModelsFile, Verbose, _progress, app, handles_errors
+
+Memory = Annotated[Path | None, typer.Option("--memory", help="Translation memory file; default: OUT/.multitrans/memory.sqlite.")]
+NoMemory = Annotated[bool, typer.Option("--no-memory", help="Do not use the translation memory.")]
+Source = Annotated[str | None, typer.Option("--from", "-f", help="Source language; detected when omitted.")]
+InputFormat = Annotated[str | None, typer.Option("--input-format", help="text, markdown or html; by default from the file extension.")]
+Offline = Annotated[bool, typer.Option(help="Use only models already on this machine; never touch the network.")]
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+Beam = Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")]
+
+
+def _run_options(models: Path | None, offline: bool, device: str, beam: int) -> dict[str, Any]:
+    """Registry and engine options for a translation run, as `translate` builds them."""
+    from .engines.base import EngineOptions
+    from .registry import load_registry
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"unknown --device '{device}'; use auto, cpu or cuda")
+    if offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    return {"registry": load_registry(models), "options": EngineOptions(device=device, beam=beam, offline=offline)}
+
+
+def _memory(memory: Path | None, no_memory: bool, out: Path) -> Path | None:
+    from .batch import default_memory_path
+
+    return None if no_memory else memory or default_memory_path(out)
+
+
+@app.command(epilog="Example: multitrans export article.html --to nn,da,sv --format xliff --out xliff/")
+@handles_errors
+def export(
+    files: Annotated[list[Path], typer.Argument(help="Articles (.txt, .md, .html).")],
+    to: Annotated[str, typer.Option("--to", "-t", help="Target languages, comma-separated.")],
+    fmt: Annotated[str, typer.Option("--format", help="xliff (XLIFF 2.1, one file per language) or tmx (TMX 1.4b, one file).")] = "xliff",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("translations"),
+    source: Source = None,
+    input_format: InputFormat = None,
+    models: ModelsFile = None,
+    offline: Offline = False,
+    device: Device = "auto",
+    beam: Beam = 1,
+    memory: Memory = None,
+    no_memory: NoMemory = False,
+    verbose: Verbose = False,
+) -> None:
+    """Translate and write the result for translators: OUT/<name>.<lang>.xlf per language, or OUT/<name>.tmx.
+
+    The memory is read (earlier imported fixes are reused) but not written."""
+    from .api import read_document
+    from .exchange import file_timestamp, translate_for_export, write_tmx_file, write_xliff
+    from .languages import parse_list
+
+    if fmt not in ("xliff", "tmx"):
+        raise ValueError(f"unknown --format '{fmt}'; use xliff or tmx")
+    targets = parse_list(to)
+    run = _run_options(models, offline, device, beam)
+    documents = [read_document(f, input_format) for f in files]
+    with _progress(True) as on_progress:
+        results, identities = translate_for_export(documents, targets, _memory(memory, no_memory, out),
+                                                   source_lang=source, on_progress=on_progress, **run)
+    for file, result in zip(files, results):
+        if fmt == "xliff":
+            paths = [str(p) for p in write_xliff(result, out, identities)]
+        else:
+            paths = [str(write_tmx_file(result, out, identities, file_timestamp(file)))]
+        typer.echo(f"{result.document.name} ({result.lang}): wrote {', '.join(paths)}", err=True)
+    problems = list(dict.fromkeys(p for r in results for p in r.problems))
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+
+
+@app.command("import", epilog="Example: multitrans import xliff/article.html.nn.xlf --out translations/")
+@handles_errors
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="XLIFF files written by `multitrans export`, edited or not.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("translations"),
+    layout: Annotated[str, typer.Option(help="Output path template: {lang}, {name}, {stem}, {ext}, {path}.")] = "{lang}/{name}",
+    memory: Memory = None,
+    no_memory: NoMemory = False,
+    verbose: Verbose = False,
+) -> None:
+    """Rebuild translated documents from XLIFF files and keep the translators' edits in the memory."""
+    from .exchange import import_file
+
+    problems: list[str] = []
+    for file in files:
+        report = import_file(file, out, layout, _memory(memory, no_memory, out))
+        typer.echo(f"{file}: wrote {report.path}; {report.edits} edited segment(s), "
+                   f"{report.remembered} kept in the translation memory", err=True)
+        problems += report.problems
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+
+
+@app.command(epilog="Example: multitrans review article.html --to nn,da,sv,ar --out review.html")
+@handles_errors
+def review(
+    file: Annotated[Path, typer.Argument(help="An article to translate, or an aligned/<name>.jsonl a translate run wrote.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The review page to write.")] = Path("review.html"),
+    to: Annotated[str | None, typer.Option("--to", "-t", help="Target languages (required for an article; for a .jsonl, which columns).")] = None,
+    source: Source = None,
+    input_format: InputFormat = None,
+    models: ModelsFile = None,
+    offline: Offline = False,
+    device: Device = "auto",
+    beam: Beam = 1,
+    memory: Annotated[Path | None, typer.Option("--memory", help="Translation memory to read (not written).")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Write one self-contained HTML page with the source and each translation side by side, block by block."""
+    from .languages import parse_list
+    from .output import write_atomic
+    from .review import read_aligned, review_page
+
+    targets = parse_list(to) if to else None
+    problems: list[str] = []
+    if file.suffix == ".jsonl":
+        records = read_aligned(file)
+        title = file.name.removesuffix(".jsonl")
+    else:
+        from .api import read_document
+        from .exchange import translate_for_export
+
+        if not targets:
+            raise ValueError("give the languages to review with --to (e.g. --to nn,da,sv)")
+        run = _run_options(models, offline, device, beam)
+        with _progress(True) as on_progress:
+            [result], _ = translate_for_export([read_document(file, input_format)], targets, memory,
+                                               source_lang=source, on_progress=on_progress, **run)
+        records, title, problems = result.records(), result.document.name, result.problems
+    write_atomic(out, review_page(records, title, targets))
+    typer.echo(f"wrote {out}", err=True)
+    for problem in dict.fromkeys(problems):
+        typer.echo(f"warning: {problem}", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
