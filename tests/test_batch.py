@@ -18,7 +18,7 @@ from multitrans.batch import BatchError, _Lock, check_batch, discover, glob_rege
 from multitrans.cli import app
 from multitrans.detect import TooLittleText
 from multitrans.engines.base import EngineOptions
-from multitrans.executor import plan_workers
+from multitrans.executor import gpu_assignments, plan_workers
 from multitrans.formats.text import read
 from multitrans.registry import Registry
 
@@ -94,6 +94,13 @@ def test_discovery_skips_hidden_other_types_the_output_and_links_leading_out(tmp
     assert any("leak.txt" in w and "outside the archive" in w for w in warnings)
     assert any("linked-folder" in w for w in warnings)
     assert discover(archive, ["2023/*.md"])[0] == ["2023/b.md"]
+
+
+def test_each_local_worker_gets_a_gpu_of_its_own():
+    assert gpu_assignments(2, 2) == ["0", "1"]
+    assert gpu_assignments(2, 2, "3,5") == ["3", "5"]
+    assert gpu_assignments(3, 2) == ["0", "1", "0"]
+    assert gpu_assignments(2, 0) == []
 
 
 def test_workers_never_oversubscribe_cores():

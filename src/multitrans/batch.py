@@ -371,8 +371,8 @@ def run_batch(
         if use_memory:
             tm = TranslationMemory(memory or default_memory_path(job.out))
         spec = JobSpec(job.targets, job.registry, options, source_lang, fmt)
-        cores = cpu_count()
-        count, threads = plan_workers(cores, visible_gpus(options.device), workers)
+        cores, gpus = cpu_count(), visible_gpus(options.device)
+        count, threads = plan_workers(cores, gpus, workers)
         groups = _groups(todo, len(job.targets), count)
         memory_path = str(tm.path) if tm is not None else None
         if pool is not None or (executor == "local" and min(count, len(groups)) <= 1):
@@ -381,7 +381,7 @@ def run_batch(
         elif executor == "ray":
             runner = RayExecutor(spec, memory_path, address, workers)
         else:
-            runner = LocalExecutor(spec, memory_path, min(count, len(groups)), threads)
+            runner = LocalExecutor(spec, memory_path, min(count, len(groups)), threads, gpus)
         summary.workers = runner.workers
         problem_documents: Counter[str] = Counter()
         sizes = {s.path: len(s.text) for s in todo}

@@ -199,6 +199,15 @@ def visible_gpus(device: str) -> int:
     return len(list(gpus.iterdir())) if gpus.is_dir() else 0
 
 
+def gpu_assignments(workers: int, gpus: int, visible: str | None = None) -> list[str]:
+    """The CUDA_VISIBLE_DEVICES value of each local worker: the GPUs in turn, so that one
+    worker per GPU gets a GPU of its own (every worker would otherwise use the first)."""
+    if gpus <= 0:
+        return []
+    ids = [d.strip() for d in visible.split(",") if d.strip()] if visible else [str(i) for i in range(gpus)]
+    return [ids[i % len(ids)] for i in range(workers)]
+
+
 def plan_workers(cores: int, gpus: int = 0, requested: int | None = None) -> tuple[int, int]:
     """(workers, threads per worker): one worker per GPU where there are GPUs, else one per core
     up to MAX_LOCAL_WORKERS; threads split the cores so workers × threads ≤ cores."""
@@ -253,9 +262,11 @@ class InProcessExecutor:
 _PROCESS_WORKER: DocumentWorker | None = None
 
 
-def _start_process_worker(spec: JobSpec, memory_path: str | None, threads: int, parent: int) -> None:
-    """Runs once in each worker process, before any model is loaded."""
+def _start_process_worker(spec: JobSpec, memory_path: str | None, threads: int, parent: int, devices: Any) -> None:
+    """Runs once in each worker process, before any model (or torch) is loaded."""
     global _PROCESS_WORKER
+    if devices is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices.get()
     limit_threads(threads)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     lookup: Lookup = no_lookup
@@ -281,13 +292,19 @@ def _process_group(sources: list[Source]) -> GroupResult:
 class LocalExecutor:
     """Worker processes on this machine (spawned, so no half-initialized torch is forked)."""
 
-    def __init__(self, spec: JobSpec, memory_path: str | None, workers: int, threads: int) -> None:
+    def __init__(self, spec: JobSpec, memory_path: str | None, workers: int, threads: int, gpus: int = 0) -> None:
         import multiprocessing
 
+        context = multiprocessing.get_context("spawn")
+        devices = None
+        if gpus:
+            devices = context.Queue()
+            for device in gpu_assignments(workers, gpus, os.environ.get("CUDA_VISIBLE_DEVICES")):
+                devices.put(device)
         self.workers = workers
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_process_worker, initargs=(spec, memory_path, threads, os.getpid()),
+            max_workers=workers, mp_context=context,
+            initializer=_start_process_worker, initargs=(spec, memory_path, threads, os.getpid(), devices),
         )
 
     def map(self, groups: Iterable[list[Source]]) -> Iterator[GroupResult]:
