@@ -261,3 +261,31 @@ def test_tmx_export_of_the_article_is_aligned_and_reproducible(article: Path, tm
     sources = [tu.find("tuv/seg").text for tu in units]
     assert "Talsmann John Kirby" in sources and not any("ALL ARTICLES" in s for s in sources)
     assert all(tu.find("prop[@type='x-engine']").text == "apertium" for tu in units)
+
+
+def test_edits_go_into_the_memory_under_the_engine_key_and_a_held_key_is_reported(tmp_path: Path) -> None:
+    """`import` stores an edit where the next run looks; where the memory already holds a
+    translation of that key (it keeps the first), the edit is reported, not silently lost."""
+    from multitrans.exchange import remember_edits
+    from multitrans.memory import EngineIdentity, Entry, TranslationMemory
+
+    document = parse_document(MARKDOWN, "post.md")
+    xlf = export_xliff(result_for(document), "de", IDENTITIES)
+    identity = EngineIdentity(**IDENTITIES[("marian", "tiny/opus-mt-nb-de")])
+    fresh = import_xliff(_edit(xlf, 1, "s2", "Sie dauert drei Stunden."))
+    assert remember_edits(fresh, tmp_path / "m.sqlite") == 1 and fresh.problems == []
+    with TranslationMemory(tmp_path / "m.sqlite") as memory:
+        [hit] = memory.lookup([identity.key("nb", "de", "Den tar 3 timer.")]).values()
+    assert hit.translation == "Sie dauert drei Stunden."
+
+    with TranslationMemory(tmp_path / "held.sqlite") as memory:
+        key = identity.key("nb", "de", "Den tar 3 timer.")
+        memory.store([Entry(key, identity, "nb", "de", "Den tar 3 timer.", "DEN TAR 3 TIMER.")])
+    held = import_xliff(_edit(xlf, 1, "s2", "Sie dauert drei Stunden."))
+    assert remember_edits(held, tmp_path / "held.sqlite") == 0
+    assert "already holds another translation of 'Den tar 3 timer.'" in held.problems[0]
+    assert held.text().count("Sie dauert drei Stunden.") == 1  # the document has the edit all the same
+
+    anonymous = import_xliff(_edit(export_xliff(result_for(document), "de"), 1, "s2", "Sie dauert drei Stunden."))
+    assert remember_edits(anonymous, tmp_path / "none.sqlite") == 0
+    assert "no engine metadata" in anonymous.problems[0]
