@@ -16,11 +16,15 @@ from .document import Document
 from .engines.base import EngineOptions
 from .engines.pool import EnginePool
 from .formats import format_for, parse
+from .glossary import Glossary
+from .inputs import DEFAULT_MAX_BYTES, InputError, read_text
 from .languages import normalize, parse_list
-from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic
+from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic_all
 from .plan import Assignment, PreparedDocument, build_plan
 from .registry import Registry, load_registry
 from .runner import RunResult, run_plan
+from .qa import Checker, Flag, annotate
+from .repair import check_and_repair
 from .segment import Piece, segment_block
 
 if TYPE_CHECKING:
@@ -32,16 +36,14 @@ if TYPE_CHECKING:
 _CLOSE_LANGUAGES = ({"nb", "nn", "da", "sv"}, {"hr", "sr", "bs"}, {"id", "ms"}, {"cs", "sk"})
 
 
-class InputError(ValueError):
-    """The input cannot be read as a document."""
-
-
 @dataclass(frozen=True)
 class BlockTranslation:
     text: str
     engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
     model: str | None
     note: str | None = None
+    flags: tuple[Flag, ...] = ()  # quality problems that remain (see qa.py)
+    attempt: str | None = None  # "first", "safer_decoding" or "fallback_route:<model>"; None when no engine ran
     pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
 
 
@@ -68,25 +70,22 @@ class DocumentResult:
                 entry = {"text": bt.text, "engine": bt.engine, "model": bt.model}
                 if bt.note:
                     entry["note"] = bt.note
+                entry["attempt"] = bt.attempt
+                entry["flags"] = [f.as_dict() for f in bt.flags]
                 translations[tgt] = entry
             records.append({"id": block.id, "kind": block.kind, "source": {"lang": lang, "text": block.text},
                             "translations": translations})
         return records
 
 
-def read_document(path: str | Path, fmt: str | None = None) -> Document:
-    """Read a .txt or .md file into a Document."""
+def read_document(
+    path: str | Path, fmt: str | None = None, *, encoding: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Document:
+    """Read a .txt or .md file into a Document; InputError (one line) for anything that is not
+    a readable text article (see inputs.py)."""
     path = Path(path)
     fmt = format_for(path.name, fmt)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(f"no such file: {path}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text (byte {exc.start}); convert it to UTF-8 first") from exc
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return parse(text, path.name, fmt)
+    return parse(read_text(path, encoding=encoding, max_bytes=max_bytes), path.name, fmt)
 
 
 def parse_document(text: str, name: str = "stdin.txt", fmt: str | None = None) -> Document:
@@ -105,8 +104,10 @@ def detect_document(document: Document, detector: LanguageDetector | None = None
     return detector.detect_document([b.text for b in document.blocks])
 
 
-def prepare(document: Document, detector: LanguageDetector, source_lang: str | None = None) -> PreparedDocument:
-    """Detect and segment a document once, for every target."""
+def prepare(
+    document: Document, detector: LanguageDetector, source_lang: str | None = None, glossary: Glossary | None = None,
+) -> PreparedDocument:
+    """Detect and segment a document once, for every target; names the glossary keeps are protected spans."""
     if source_lang:
         lang, confidence = normalize(source_lang), 1.0
         block_guess = [detector.detect(b.text).lang for b in document.blocks]
@@ -116,7 +117,8 @@ def prepare(document: Document, detector: LanguageDetector, source_lang: str | N
         block_guess = [d.lang for d in found.blocks]
     block_langs = tuple(_block_language(guess, lang) for guess in block_guess)
     pieces = tuple(
-        tuple(segment_block(b.text, blang, b.protected)) for b, blang in zip(document.blocks, block_langs)
+        tuple(segment_block(b.text, blang, (*b.protected, *(glossary.keep_spans(b.text) if glossary else ()))))
+        for b, blang in zip(document.blocks, block_langs)
     )
     return PreparedDocument(document, lang, confidence, block_langs, pieces)
 
@@ -140,11 +142,14 @@ def translate_documents(
     pool: EnginePool | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     memory: MemorySession | None = None,
+    glossary: Glossary | None = None,
 ) -> list[DocumentResult]:
     """Translate documents into every target in one pass: each model loads once and serves all its pairs.
 
     `on_progress(advance, total)` is called as sentences are translated.  With `memory`,
     remembered sentences never reach an engine and new translations are remembered.
+    `glossary` defaults to the registry's; every translation is checked and flagged ones
+    retried (repair.py), and each block carries its remaining flags.
     """
     targets = parse_list(",".join(targets)) if targets else []
     if not targets:
@@ -154,19 +159,24 @@ def translate_documents(
     own_pool = pool is None
     pool = pool or EnginePool(options or EngineOptions())
     try:
-        prepared = [prepare(doc, detector, source_lang) for doc in documents]
+        glossary = registry.glossary if glossary is None else glossary
+        prepared = [prepare(doc, detector, source_lang, glossary) for doc in documents]
         plan = build_plan(prepared, targets, registry, pool)
         if memory is not None:
             memory.recall(plan, pool.loaded)  # drops remembered sentences from plan.tasks
         total = plan.task_count
         progress = (lambda n: on_progress(n, total)) if on_progress else None
         run = run_plan(plan, pool.loaded, progress)
+        quality = check_and_repair(plan, run, pool, registry, Checker(detector), glossary)
         if memory is not None:
-            memory.keep(plan, pool.loaded, run)  # remembers new translations, adds the remembered ones to run
-        return [
+            memory.keep(plan, pool.loaded, run, quality)  # remembers new translations (and their flags), adds the remembered ones
+        results = [
             _assemble(doc, plan.assignments[i], run, plan.problems)
             for i, doc in enumerate(prepared)
         ]
+        for result, doc, assignments in zip(results, prepared, plan.assignments):
+            annotate(result.translations, doc, assignments, run.translations, quality)
+        return results
     finally:
         if own_pool:
             pool.close()
@@ -209,11 +219,14 @@ def _assemble(
 
 
 def write_result(result: DocumentResult, out_dir: str | Path, layout: str = DEFAULT_LAYOUT) -> list[Path]:
-    """Write one file per target language and the aligned JSONL; every path stays inside `out_dir`."""
+    """Write one file per target language and the aligned JSONL; every path stays inside `out_dir`.
+
+    All or nothing: when any file cannot be written (disk full, read-only directory), none
+    of the document's new files is left and WriteError says why (output.write_atomic_all).
+    """
     out = Path(out_dir)
     name = result.document.name
     jobs = [(output_path(out, layout, name, lang), result.text(lang)) for lang in result.translations]
     jobs.append((output_path(out, ALIGNED_LAYOUT, name, ""), jsonl(result.records())))
-    for path, text in jobs:
-        write_atomic(path, text)
+    write_atomic_all(jobs)
     return [path for path, _ in jobs]

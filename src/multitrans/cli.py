@@ -25,7 +25,12 @@ ModelsFile = Annotated[Path | None, typer.Option("--models", help="Model registr
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+# 0 done; 1 done with problems (or, with --strict, any quality flag); 2 bad usage or bad input,
+# nothing written; 3 the run failed (output could not be written, or an internal error) and
+# left no partial file.
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+REPORT_ROWS = 25  # flag rows printed on the console; --report FILE.json holds them all
+
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -55,12 +60,18 @@ def handles_errors(func: F) -> F:
         except Exception as exc:
             if kwargs.get("verbose"):
                 traceback.print_exc()
+            from .output import WriteError
+
+            if isinstance(exc, WriteError):
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(EXIT_FAILED) from None
             if isinstance(exc, _user_errors()):
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(EXIT_USAGE) from None
             if not kwargs.get("verbose"):
                 typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", err=True)
-            raise typer.Exit(EXIT_PROBLEMS) from None
+            raise typer.Exit(EXIT_FAILED) from None
+
 
     return wrapper  # type: ignore[return-value]
 
@@ -80,10 +91,18 @@ def translate(
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 1,
     memory: Annotated[Path | None, typer.Option("--memory", help="Translation memory file; default: OUT/.multitrans/memory.sqlite (none when writing to stdout).")] = None,
     no_memory: Annotated[bool, typer.Option("--no-memory", help="Neither look up nor remember translations.")] = False,
+    glossary: Annotated[Path | None, typer.Option("--glossary", help="YAML with `keep:` (names never translated) and `terms:` (fixed translations per language).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the quality report (every flag) to this JSON file.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with 1 when any quality flag remains.")] = False,
+    allow_pickle: Annotated[bool, typer.Option("--allow-pickle", help="Load models that only have pickled .bin weights (they can run code; trusted models only).")] = False,
+    max_size: Annotated[str, typer.Option("--max-size", help="Refuse input files larger than this (e.g. 10MB).")] = "10MB",
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Read input in this encoding instead of UTF-8 (e.g. windows-1252).")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Translate articles into one or more languages: one file per language plus aligned/<name>.jsonl."""
     from .api import parse_document, read_document, translate_documents, write_result
+    from .glossary import load_glossary
+    from .inputs import decode, parse_size
     from .engines.base import EngineOptions
     from .languages import parse_list
     from .registry import load_registry
@@ -96,20 +115,24 @@ def translate(
         import os
 
         os.environ["HF_HUB_OFFLINE"] = "1"
-    options = EngineOptions(device=device, beam=beam, offline=offline)
+    options = EngineOptions(device=device, beam=beam, offline=offline, allow_pickle=allow_pickle)
+    terms = registry.glossary.merge(load_glossary(glossary)) if glossary else None
+    limit = parse_size(max_size)
     stdin = files == ["-"]
     if stdin:
         if len(targets) != 1:
             raise ValueError("reading standard input ('-') writes one translation to standard output; give exactly one --to language")
-        documents = [parse_document(sys.stdin.read(), "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
+        text = decode(sys.stdin.buffer.read(limit + 1), "standard input", encoding=encoding, max_bytes=limit)
+        documents = [parse_document(text, "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
     else:
-        documents = [read_document(f, fmt) for f in files]
+        documents = [read_document(f, fmt, encoding=encoding, max_bytes=limit) for f in files]
     from .memory import memory_session
 
     memory_file = None if no_memory else memory or (None if stdin else out / ".multitrans" / "memory.sqlite")
     with _progress(not stdin) as on_progress, memory_session(memory_file) as session:
         results = translate_documents(documents, targets, registry=registry, options=options,
-                                      source_lang=source, on_progress=on_progress, memory=session)
+                                      source_lang=source, on_progress=on_progress, memory=session,
+                                      glossary=terms)
     problems = [p for r in results for p in r.problems]
     if stdin:
         sys.stdout.write(results[0].text(targets[0]))
@@ -118,9 +141,43 @@ def translate(
             paths = write_result(result, out, layout)
             typer.echo(f"{result.document.name} ({result.lang}, confidence {result.confidence:.2f}): "
                        f"wrote {len(paths) - 1} translations and {paths[-1]}", err=True)
+    from .qa import report as quality_report
+
+    quality = quality_report(results)
+    _print_quality(quality)
+    if report is not None:
+        from .output import write_atomic_all
+
+        write_atomic_all([(report, json.dumps(quality, ensure_ascii=False, indent=2) + "\n")])
     for problem in dict.fromkeys(problems):
         typer.echo(f"warning: {problem}", err=True)
-    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+    flagged = strict and bool(quality["flags"])
+    raise typer.Exit(EXIT_PROBLEMS if problems or flagged else EXIT_OK)
+
+
+def _print_quality(quality: dict[str, Any]) -> None:
+    """The quality flags as a table on stderr: one row per flagged block and language, the first
+    REPORT_ROWS of them, then the totals."""
+    rows = quality["rows"]
+    if not rows:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    documents = list(dict.fromkeys(row["document"] for row in rows))
+    title = "Quality flags" + (f" in {documents[0]}" if len(documents) == 1 else "")
+    table = Table(title=title, title_justify="left", show_lines=False)
+    columns = ("document", "block", "lang", "flag", "attempt", "detail")[1 if len(documents) == 1 else 0 :]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows[:REPORT_ROWS]:
+        cells = [row["document"], str(row["block"]), row["lang"], row["code"], row["attempt"] or "-", _short(row["detail"], 90)]
+        table.add_row(*cells[1 if len(documents) == 1 else 0 :])
+    console = Console(stderr=True, width=max(100, Console(stderr=True).width))
+    console.print(table)
+    more = f" ({len(rows) - REPORT_ROWS} more rows in --report FILE.json)" if len(rows) > REPORT_ROWS else ""
+    totals = ", ".join(f"{code} {n}" for code, n in quality["flags"].items())
+    console.print(f"flags: {totals}{more}", highlight=False, soft_wrap=True)
 
 
 class _progress:

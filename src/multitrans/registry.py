@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .engines.base import ModelSpec
+from .glossary import Glossary, GlossaryError, parse_glossary
 from .languages import UnknownLanguage, normalize
 
 ENGINES = ("marian", "nllb", "apertium")
@@ -42,6 +43,7 @@ class Registry:
     path: str
     models: dict[str, ModelSpec]
     routes: tuple[Route, ...] = field(default=())
+    glossary: Glossary = field(default_factory=Glossary)  # the file's `glossary:` section
 
     def candidates(self, src: str, tgt: str) -> list[ModelSpec]:
         """Models that serve src→tgt, most preferred first (all matching routes, in file order)."""
@@ -115,7 +117,7 @@ class _Parser:
         sections = {name: (knode, vnode) for name, knode, vnode in self.mapping(root, "(top level)")}
         for name, (knode, _) in sections.items():
             if name not in ("models", "routes", "glossary"):
-                raise self.fail(knode, name, "unknown section; expected 'models' and 'routes'")
+                raise self.fail(knode, name, "unknown section; expected 'models', 'routes' and optionally 'glossary'")
         if "models" not in sections or "routes" not in sections:
             raise RegistryError(f"{self.file}: the registry needs both a 'models' and a 'routes' section")
         models = {name: self.model(name, v) for name, _, v in self.mapping(sections["models"][1], "models")}
@@ -123,7 +125,13 @@ class _Parser:
         if not isinstance(routes_node, yaml.SequenceNode):
             raise self.fail(routes_node, "routes", "expected a list of routes")
         routes = tuple(self.route(n, models) for n in routes_node.value)
-        return Registry(str(self.file), models, routes)
+        glossary = Glossary()
+        if "glossary" in sections:
+            try:
+                glossary = parse_glossary(sections["glossary"][1], self.file, prefix="glossary.")
+            except GlossaryError as exc:
+                raise RegistryError(str(exc)) from exc
+        return Registry(str(self.file), models, routes, glossary)
 
     def model(self, name: str, node: yaml.Node) -> ModelSpec:
         values: dict[str, object] = {}

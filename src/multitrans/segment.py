@@ -2,8 +2,8 @@
 
 Blocks are cut into pieces: sentences to translate and the exact text between them
 (spaces, line breaks), so that joining the pieces back gives the block unchanged.
-Spans that must never change (URLs, e-mail addresses, domain names, numbers, dates
-and the markup a format marks as protected) are found here, kept out of sentence
+Spans that must never change (URLs, e-mail addresses, domain names, numbers, dates,
+emoji and the markup a format marks as protected) are found here, kept out of sentence
 boundaries, and checked after translation by `spans_intact`.
 
 Splitting uses `sentence-splitter` (the Moses non-breaking-prefix rules, which know
@@ -28,7 +28,14 @@ _URL = r"(?:https?|ftp)://[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _DOMAIN = r"(?:www\.)[\w-]+(?:\.[\w-]+)+|\b(?![\w.-]*www\.)[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|no|uk|eu|de|se|dk|fi|fr|io|gov|edu|info)\b(?!\.\w)"
 _NUMBER = r"(?<![\w.,])[+-]?\d+(?:[.,:/-]\d+)*%?(?![\w])"
-PROTECTED_PATTERN = re.compile("|".join(f"(?:{p})" for p in (_URL, _EMAIL, _DOMAIN, _NUMBER)), re.IGNORECASE)
+# Emoji (with their modifiers, variation selectors and ZWJ sequences), pictographs and
+# private-use characters: no translation model has anything to say about them, and most
+# have them outside their vocabulary, where one can derail the rest of the sentence.
+_PICTOGRAPH = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uE000-\uF8FF"
+_SYMBOL = rf"[{_PICTOGRAPH}](?:[\uFE0E\uFE0F\u20E3\U0001F3FB-\U0001F3FF\U000E0020-\U000E007F]|\u200D[{_PICTOGRAPH}])*|[\uFE0F\u20E3]+"
+PROTECTED_PATTERN = re.compile(
+    "|".join(f"(?:{p})" for p in (_URL, _EMAIL, _DOMAIN, _NUMBER, _SYMBOL)), re.IGNORECASE
+)
 
 _SENTENCE_SPLITTER_LANGUAGES = frozenset(
     "ca cs da de el en es fi fr hu is it lt lv nl no pl pt ro ru sk sl sv tr".split()

@@ -16,12 +16,13 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Sequence
 from functools import cached_property
 
 from ..languages import apertium_code
-from .base import Engine, EngineError, ModelUnavailable
+from .base import Decoding, Engine, EngineError, ModelUnavailable
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MARKS = re.compile(r"(?<![\w#@])[#@](?=\w)")
@@ -60,7 +61,8 @@ class ApertiumEngine(Engine):
         """Fail now, before any work is planned, when src→tgt cannot be served."""
         self.mode(src, tgt)
 
-    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
+    def translate(self, segments: Sequence[str], src: str, tgt: str, decoding: Decoding | None = None) -> list[str]:
+        """Rule-based: there is no decoding to tune, so `decoding` is accepted and has no effect."""
         if not segments:
             return []
         mode = self.mode(src, tgt)
@@ -79,7 +81,11 @@ class ApertiumEngine(Engine):
         except subprocess.TimeoutExpired as exc:
             raise EngineError(f"apertium {mode} did not finish within 10 minutes") from exc
         if result.returncode != 0:
-            raise EngineError(f"apertium {mode} failed (exit {result.returncode}): {result.stderr.strip()[:300]}")
+            code = result.returncode
+            # A negative code is a signal: the process was killed (OOM killer, a crash), not an answer.
+            how = f"was killed by signal {-code} ({_signal_name(-code)})" if code < 0 else f"failed (exit {code})"
+            detail = result.stderr.strip()[:300]
+            raise EngineError(f"apertium {mode} {how}" + (f": {detail}" if detail else ""))
         return result.stdout
 
     @staticmethod
@@ -96,3 +102,10 @@ def _paragraph(text: str) -> str:
 
 def _paragraphs(output: str) -> list[str]:
     return [html.unescape(match) for match in _PARAGRAPH.findall(output)]
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"

@@ -49,10 +49,30 @@ class EngineOptions:
     offline: bool = False
     batch_size: int = 16
     cache_dir: str | None = None
+    allow_pickle: bool = False  # load pickled .bin weights (they can run code when unpickled); --allow-pickle
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Per-call decoding settings that override the run's, for retrying a segment that came out flagged.
+
+    None leaves the engine's own setting.  Beam search with a repetition penalty and a
+    ban on repeated n-grams is what stops a model looping on a phrase; it is too slow
+    (and too conservative) for every sentence, so it is used only on retries.
+    """
+
+    beam: int | None = None
+    repetition_penalty: float | None = None
+    no_repeat_ngram_size: int | None = None
+
 
 
 class Engine(ABC):
     """Translates sentences; one instance holds one loaded model for a whole run."""
+
+    # Whether `translate` honours its `decoding` argument.  Callers pass `decoding` only
+    # to engines that set this, so an engine written before the argument existed keeps working.
+    tunable_decoding: bool = False
 
     def __init__(self, spec: ModelSpec, options: EngineOptions) -> None:
         self.spec = spec
@@ -75,9 +95,22 @@ class Engine(ABC):
     def check(self, src: str, tgt: str) -> None:
         """Raise ModelUnavailable when this engine cannot serve src→tgt; called before any work is planned."""
 
+    def unknown_characters(self, text: str) -> set[str]:
+        """Characters of `text` the model cannot represent (they tokenize to <unk>).
+
+        A model drops such a character, and sometimes derails after it, so the quality
+        checks treat each as a span that must come through; the default knows of none.
+        """
+        return set()
+
     @abstractmethod
-    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
-        """Translate each segment from `src` to `tgt` (our language codes), same order."""
+    def translate(self, segments: Sequence[str], src: str, tgt: str, decoding: Decoding | None = None) -> list[str]:
+        """Translate each segment from `src` to `tgt` (our language codes), same order.
+
+        `decoding` overrides the run's decoding settings for this call; engines that
+        honour it set `tunable_decoding`.
+        """
+
 
     def close(self) -> None:
         """Release the model; the default has nothing to release."""

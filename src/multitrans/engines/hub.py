@@ -2,7 +2,8 @@
 
 Only configuration, tokenizer and safetensors files are ever fetched: the `.bin`,
 `.h5` and `.ot` copies of the same weights are gigabytes we would never load
-(pickles can run code when unpickled), so they are neither downloaded nor accepted.
+(pickles can run code when unpickled), so they are neither downloaded nor accepted,
+unless the user passes --allow-pickle for a model that has no safetensors weights.
 
 Nothing here may hang a run for minutes when the Hub is unreachable.
 `snapshot_download` asks the Hub for the repository's files without a timeout
@@ -50,6 +51,9 @@ ALLOW_PATTERNS = [
     "*.safetensors.index.json",
 ]
 
+# Fetched only with --allow-pickle, for models that publish no safetensors weights.
+PICKLE_PATTERNS = ["pytorch_model.bin", "pytorch_model-*.bin", "pytorch_model.bin.index.json"]
+
 PULL_COMMAND = "multitrans models pull --to LANGS --from LANGS"
 
 # Network failures that mean "the Hub could not be reached", as opposed to "the Hub said no".
@@ -60,9 +64,9 @@ def resolve_model_dir(spec: ModelSpec, options: EngineOptions) -> Path:
     """The directory holding the model's files, downloading them if allowed and needed."""
     local = _local_dir(spec)
     if local is not None:
-        return require_safetensors(local, spec)
-    directory = _snapshot(spec, options.cache_dir, offline=options.offline)
-    return require_safetensors(directory, spec)
+        return require_safetensors(local, spec, options.allow_pickle)
+    directory = _snapshot(spec, options.cache_dir, offline=options.offline, allow_pickle=options.allow_pickle)
+    return require_safetensors(directory, spec, options.allow_pickle)
 
 
 def is_present(spec: ModelSpec, cache_dir: str | None = None) -> bool:
@@ -84,16 +88,21 @@ def pull(spec: ModelSpec, cache_dir: str | None = None) -> Path:
     return resolve_model_dir(spec, EngineOptions(offline=False, cache_dir=cache_dir))
 
 
-def require_safetensors(directory: Path, spec: ModelSpec) -> Path:
-    """Refuse checkpoints whose weights exist only as pickles: loading those can execute code."""
+def require_safetensors(directory: Path, spec: ModelSpec, allow_pickle: bool = False) -> Path:
+    """Refuse checkpoints whose weights exist only as pickles, which can execute code when loaded,
+    unless the user vouched for them with --allow-pickle."""
     if any(directory.glob("*.safetensors")):
         return directory
     pickles = sorted(p.name for p in directory.glob("*.bin"))
+    if pickles and allow_pickle:
+        return directory
     found = f"only {', '.join(pickles)}" if pickles else "no weights at all"
-    raise EngineError(
-        f"Model {_label(spec)} has no safetensors weights in {directory} ({found}); multitrans never loads "
-        "pickled .bin checkpoints, so point `model`/`revision` in models.yaml at one with model.safetensors."
+    advice = (
+        "multitrans loads pickled .bin checkpoints only with --allow-pickle (do that only for a model you trust), "
+        "or point `model`/`revision` in models.yaml at one with model.safetensors."
+        if pickles else "point `model`/`revision` in models.yaml at one with model.safetensors."
     )
+    raise EngineError(f"Model {_label(spec)} has no safetensors weights in {directory} ({found}); {advice}")
 
 
 def _local_dir(spec: ModelSpec) -> Path | None:
@@ -116,13 +125,14 @@ def _repo_id(spec: ModelSpec) -> str:
     return repo_id
 
 
-def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
+def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool, allow_pickle: bool = False) -> Path:
     """Fetch (or find in the cache) the snapshot; every failure becomes one user-facing line."""
     repo_id = _repo_id(spec)
     why_local = "offline mode" if offline else _unreachable_reason(spec, repo_id)
+    patterns = [*ALLOW_PATTERNS, *PICKLE_PATTERNS] if allow_pickle else ALLOW_PATTERNS
     if why_local is not None:
         try:
-            return _cached_snapshot(repo_id, spec.revision, cache_dir)
+            return _cached_snapshot(repo_id, spec.revision, cache_dir, patterns)
         except LocalEntryNotFoundError as err:
             raise ModelUnavailable(_unavailable_message(spec, why_local)) from err
     try:
@@ -130,7 +140,7 @@ def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
             repo_id,
             revision=spec.revision,
             cache_dir=cache_dir,
-            allow_patterns=ALLOW_PATTERNS,
+            allow_patterns=patterns,
             etag_timeout=constants.HF_HUB_ETAG_TIMEOUT,
         )
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:
@@ -140,9 +150,11 @@ def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
     return Path(directory)
 
 
-def _cached_snapshot(repo_id: str, revision: str | None, cache_dir: str | None) -> Path:
+def _cached_snapshot(
+    repo_id: str, revision: str | None, cache_dir: str | None, patterns: list[str] = ALLOW_PATTERNS
+) -> Path:
     directory = snapshot_download(
-        repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True, allow_patterns=ALLOW_PATTERNS
+        repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True, allow_patterns=patterns
     )
     return Path(directory)
 

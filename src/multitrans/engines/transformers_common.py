@@ -15,7 +15,7 @@ import torch
 from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
-from .base import Engine, EngineError, EngineOptions, ModelSpec, OptionsError
+from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
 
 # Tokenizers without a configured limit report ~1e30; anything above this is "unset".
@@ -25,11 +25,14 @@ _SANE_TOKEN_LIMIT = 1_000_000
 class Seq2SeqEngine(Engine):
     """One Hugging Face encoder-decoder translation model, loaded for the whole run."""
 
+    tunable_decoding = True
+
     def __init__(self, spec: ModelSpec, options: EngineOptions) -> None:
         super().__init__(spec, options)
         self.model_dir = resolve_model_dir(spec, options)
         self.device = select_device(options.device)
         self.tokenizer, self.model = self._load()
+        self._unknown: dict[str, bool] = {}  # character -> tokenizes to <unk>
         self.model_limit = model_token_limit(
             getattr(self.tokenizer, "model_max_length", None),
             getattr(self.model.config, "max_position_embeddings", None),
@@ -42,10 +45,19 @@ class Seq2SeqEngine(Engine):
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True, trust_remote_code=False)
             model = AutoModelForSeq2SeqLM.from_pretrained(
-                self.model_dir, use_safetensors=True, local_files_only=True, trust_remote_code=False
+                self.model_dir,
+                # None lets transformers take the pickle when --allow-pickle admitted one.
+                use_safetensors=None if self.options.allow_pickle else True,
+                local_files_only=True,
+                trust_remote_code=False,
             )
-        except (OSError, ValueError) as err:
-            raise EngineError(f"Model {self.model_id} in {self.model_dir} could not be loaded: {err}") from err
+        except Exception as err:  # noqa: BLE001 - a truncated safetensors file raises SafetensorError, a
+            # directory missing its .spm files a TypeError: any broken model directory must become
+            # one line and a skipped route, never a crash of the whole run.
+            raise EngineError(
+                f"Model {self.model_id} in {self.model_dir} could not be loaded "
+                f"(corrupt or incomplete model directory?): {type(err).__name__}: {err}"
+            ) from err
         model.to(self.device)
         model.eval()
         return tokenizer, model
@@ -62,7 +74,18 @@ class Seq2SeqEngine(Engine):
         extra = self._extra_input_tokens()
         return [len(ids) + extra for ids in self.tokenizer(list(texts))["input_ids"]]
 
-    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
+    def unknown_characters(self, text: str) -> set[str]:
+        """Characters the tokenizer turns into <unk>, each tokenized once per run."""
+        unk = self.tokenizer.unk_token_id
+        if unk is None:
+            return set()
+        for char in set(text) - self._unknown.keys():
+            self._unknown[char] = not char.isspace() and unk in self.tokenizer(char, add_special_tokens=False)["input_ids"]
+        return {char for char in set(text) if self._unknown[char]}
+
+    def translate(
+        self, segments: Sequence[str], src: str, tgt: str, decoding: Decoding | None = None
+    ) -> list[str]:
         """Blank segments stay blank (models invent text for them); the rest are generated in
         length-sorted batches, which wastes less padding, and put back in input order."""
         results = [""] * len(segments)
@@ -71,11 +94,18 @@ class Seq2SeqEngine(Engine):
             return results
         inputs = self._prepare_inputs([segments[i] for i in todo], src, tgt)
         generate_kwargs = self._generation_kwargs(src, tgt)
+        beam = self.options.beam
+        if decoding is not None:
+            beam = decoding.beam or beam
+            if decoding.repetition_penalty:
+                generate_kwargs["repetition_penalty"] = decoding.repetition_penalty
+            if decoding.no_repeat_ngram_size:
+                generate_kwargs["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
         lengths = [len(ids) for ids in self.tokenizer(inputs)["input_ids"]]
         self._check_lengths(lengths)
         order = sorted(range(len(inputs)), key=lambda k: lengths[k])
         for batch in _chunks(order, max(1, self.options.batch_size)):
-            outputs = self._generate([inputs[k] for k in batch], [lengths[k] for k in batch], generate_kwargs)
+            outputs = self._generate([inputs[k] for k in batch], [lengths[k] for k in batch], generate_kwargs, beam)
             for k, text in zip(batch, outputs, strict=True):
                 results[todo[k]] = text
         return results
@@ -111,15 +141,16 @@ class Seq2SeqEngine(Engine):
                 "it should have been split before translation."
             )
 
-    def _generate(self, texts: list[str], lengths: list[int], extra: dict[str, Any]) -> list[str]:
+    def _generate(self, texts: list[str], lengths: list[int], extra: dict[str, Any], beam: int | None = None) -> list[str]:
+        beam = beam or self.options.beam
         encoded = self.tokenizer(texts, padding=True, return_tensors="pt").to(self.device)
         budgets = [self._output_budget(n) for n in lengths]
-        row_limit = RowLengthLimit(budgets, self._eos_id(), self.options.beam, self.device)
+        row_limit = RowLengthLimit(budgets, self._eos_id(), beam, self.device)
         with torch.inference_mode():
             output_ids = self.model.generate(
                 **encoded,
                 **extra,
-                num_beams=self.options.beam,
+                num_beams=beam,
                 do_sample=False,
                 logits_processor=LogitsProcessorList([row_limit]),
                 # max_length rather than max_new_tokens: the checkpoint's generation_config sets

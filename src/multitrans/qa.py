@@ -1,0 +1,354 @@
+"""Quality flags: noticing, per segment and target language, the ways neural models fail quietly.
+
+A newsroom publishing in a hundred languages cannot read every output, so every
+translated sentence is checked for the failures models are known for:
+
+* `wrong_language`: the output reads as another language than the target (often the
+  source: the model copied or half-copied it).  Judged by the run's own
+  `LanguageDetector`, only where the detector knows the target and is sure, which it
+  never is on very short text; close languages it cannot reliably tell apart on a
+  sentence (Bokmål, Nynorsk and Danish; Croatian, Serbian and Bosnian...) do not count.
+* `length_ratio`: the output is much shorter or longer than the pair's languages
+  explain (a dropped second half, a runaway generation).  Lengths are counted in
+  characters without spaces or protected spans, scaled by how densely each script
+  writes (Chinese needs about a third of the characters of English).
+* `repetition`: the output loops on a word, a phrase or a run of characters more
+  than the source does.
+* `span_lost`: a protected span (number, URL, e-mail, a name the glossary keeps, a
+  character the model cannot represent) or a glossary term fixed for the target is
+  missing or altered.
+* `untranslated_copy`: the output is the source, unchanged.
+* `not_translated`: no model could serve the block, or the engine failed on it; the
+  source text was kept.
+
+Flags drive `repair.py` (a flagged segment is retried) and are what stays visible when
+the retries could not clear them: in the aligned JSONL, the report and `--strict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .languages import get as get_language
+from .languages import name as language_name
+
+if TYPE_CHECKING:
+    from .plan import Assignment, PreparedDocument, TaskKey
+
+FLAG_CODES: dict[str, str] = {
+    "wrong_language": "the output reads as another language than the target",
+    "length_ratio": "the output is far shorter or longer than the source for this pair",
+    "repetition": "the output loops on a word, phrase or characters",
+    "span_lost": "a number, URL, e-mail, kept name or fixed glossary term is missing or altered",
+    "untranslated_copy": "the output is the source text unchanged",
+    "not_translated": "no model served the block or the engine failed; the source text was kept",
+}
+
+# Attempts, in the order repair tries them; a block reports its latest.
+FIRST = "first"
+SAFER = "safer_decoding"
+FALLBACK = "fallback_route"
+
+# Close languages a detector cannot tell apart on a sentence: output in a sibling of the
+# target is not flagged (Apertium's Nynorsk without marker words reads as Bokmål).
+CLOSE_LANGUAGES = (
+    frozenset({"nb", "nn", "da"}),
+    frozenset({"hr", "sr", "bs"}),
+    frozenset({"id", "ms"}),
+    frozenset({"cs", "sk"}),
+    frozenset({"hi", "mr", "ne"}),
+)
+
+# Characters per unit of meaning, relative to Latin-script languages, by FLORES-200 script.
+_SCRIPT_DENSITY = {
+    "Hans": 0.33, "Hant": 0.33, "Jpan": 0.45, "Hang": 0.5, "Ethi": 0.65, "Hebr": 0.8, "Arab": 0.85,
+    "Thai": 0.9, "Laoo": 0.9, "Tibt": 1.2, "Mymr": 1.2, "Khmr": 1.1, "Taml": 1.3, "Mlym": 1.3,
+    "Telu": 1.15, "Knda": 1.2,
+}
+# (shortest source, lowest ratio, highest ratio), as multiples of the ratio the scripts explain.
+# Shorter sources vary more; under the first row's length only an empty output is flagged.
+_RATIO_BOUNDS = ((80, 0.5, 2.2), (30, 0.4, 2.6))
+# Loops: an n-gram of words repeated this often in a row (n = 1, n >= 2), or one unit of
+# characters repeated at least _CHAR_REPEATS times covering _CHAR_LOOP_MIN characters.
+_WORD_REPEATS = (4, 3)
+_MAX_NGRAM = 8
+_CHAR_REPEATS = 6
+_CHAR_LOOP_MIN = 10
+_CHAR_LOOP = re.compile(r"([^\s\d]{1,12}?)\1{%d,}" % (_CHAR_REPEATS - 1))
+_WORD = re.compile(r"\w+")
+_COPY_MIN_WORDS = 3  # a copied name or two-word phrase is often the right translation
+
+
+class Detector(Protocol):
+    def detect(self, text: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One quality problem of one segment (or block) in one target language."""
+
+    code: str  # one of FLAG_CODES
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
+class Checker:
+    """Checks translated segments; holds the run's language detector (built once per run)."""
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        self._detectable: frozenset[str] | None = None
+
+    def check(
+        self,
+        source: str,
+        output: str,
+        src: str,
+        tgt: str,
+        spans: Sequence[str] = (),
+        terms: Sequence[tuple[str, str]] = (),
+    ) -> tuple[Flag, ...]:
+        """Every flag `output`, the translation of `source` from `src` to `tgt`, earns.
+
+        `spans` are the substrings that must come through unchanged (as often as in the
+        source); `terms` pairs each fixed glossary term found in the source with the term
+        the target requires.
+        """
+        flags: list[Flag] = []
+        lost = lost_spans(output, spans)
+        if lost:
+            flags.append(Flag("span_lost", f"{_quote(lost[0])} is missing" + (f" (and {len(lost) - 1} more)" if len(lost) > 1 else "")))
+        for term, required in missing_terms(output, terms):
+            flags.append(Flag("span_lost", f"glossary term {_quote(required)} (for {_quote(term)}) is missing"))
+        loop = repetition(source, output)
+        if loop:
+            flags.append(Flag("repetition", loop))
+        ratio = length_problem(source, output, src, tgt, spans)
+        if ratio:
+            flags.append(Flag("length_ratio", ratio))
+        if is_copy(source, output, spans):
+            flags.append(Flag("untranslated_copy", "the output is the source text unchanged"))
+        else:
+            wrong = self.wrong_language(output, src, tgt)
+            if wrong:
+                flags.append(Flag("wrong_language", wrong))
+        return tuple(flags)
+
+    def wrong_language(self, output: str, src: str, tgt: str) -> str | None:
+        """Why `output` is not in `tgt`, or None when it is, or the detector cannot say."""
+        if tgt not in self.detectable:
+            return None
+        found = self.detector.detect(output)
+        lang = getattr(found, "lang", None)
+        if lang is None or lang == tgt or any(lang in group and tgt in group for group in CLOSE_LANGUAGES):
+            return None
+        what = "the source language" if lang == src else language_name(lang)
+        return f"reads as {what} ({lang}, {found.confidence:.0%} sure), not {language_name(tgt)}"
+
+    @property
+    def detectable(self) -> frozenset[str]:
+        """Targets the detector can recognise; output in any other target is not judged."""
+        if self._detectable is None:
+            from .detect import supported_languages
+
+            self._detectable = frozenset(supported_languages())
+        return self._detectable
+
+
+def lost_spans(output: str, spans: Sequence[str]) -> list[str]:
+    """Spans that do not occur in `output` as often as they are listed."""
+    needed = Counter(spans)
+    return [span for span, n in needed.items() if output.count(span) < n]
+
+
+def missing_terms(output: str, terms: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    needed = Counter(terms)
+    return [(term, required) for (term, required), n in needed.items() if output.count(required) < n]
+
+
+def repetition(source: str, output: str) -> str | None:
+    """A loop in `output` that `source` does not have, described; None when there is none."""
+    found = _word_loop(output)
+    if found is not None:
+        gram, count = found
+        src_loop = _word_loop(source, len(gram.split()))
+        if src_loop is None or src_loop[1] < count:
+            return f"{_quote(gram)} repeated {count} times in a row"
+    for match in _CHAR_LOOP.finditer(output):
+        unit = match.group(1)
+        if len(match.group()) >= _CHAR_LOOP_MIN and unit * _CHAR_REPEATS not in source:
+            return f"{_quote(unit)} repeated {len(match.group()) // len(unit)} times in a row"
+    return None
+
+
+def _tokens(text: str) -> list[str]:
+    """Words, case-folded; each character of an unspaced script (Han, kana, Thai...) counts as one."""
+    tokens: list[str] = []
+    for word in _WORD.findall(text.casefold()):
+        if any(_unspaced(c) for c in word):
+            tokens.extend(word)
+        else:
+            tokens.append(word)
+    return tokens
+
+
+def _unspaced(char: str) -> bool:
+    code = ord(char)
+    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+            or 0x0E00 <= code <= 0x0EFF or 0x1000 <= code <= 0x109F or 0x1780 <= code <= 0x17FF)
+
+
+def _word_loop(text: str, only_n: int | None = None) -> tuple[str, int] | None:
+    """The longest run of one n-gram repeated back to back (at least the threshold), as
+    (n-gram, repeats); linear in the text, since a found run is skipped as a whole."""
+    tokens = _tokens(text)
+    best: tuple[str, int] | None = None
+    sizes = [only_n] if only_n else range(1, _MAX_NGRAM + 1)
+    for n in sizes:
+        need = _WORD_REPEATS[0] if n == 1 else _WORD_REPEATS[1]
+        i = 0
+        while i + 2 * n <= len(tokens):
+            gram = tokens[i : i + n]
+            run = 1
+            while tokens[i + run * n : i + (run + 1) * n] == gram:
+                run += 1
+            if run >= need and (best is None or run * n > best[1] * len(best[0].split())):
+                best = (" ".join(gram), run)
+            i += (run - 1) * n + 1 if run > 1 else 1
+    return best
+
+
+def length_problem(source: str, output: str, src: str, tgt: str, spans: Sequence[str] = ()) -> str | None:
+    """Why the output's length is implausible for the pair, or None."""
+    n_src, n_out = _letters(source, spans), _letters(output, spans)
+    if n_src == 0:
+        return None
+    if n_out == 0:
+        return "the output is empty"
+    expected = _density(tgt) / _density(src)
+    ratio = n_out / n_src
+    for shortest, low, high in _RATIO_BOUNDS:
+        if n_src >= shortest:
+            if ratio < expected * low:
+                return f"the output is {ratio:.2f}× the source's length (at least {expected * low:.2f}× expected)"
+            if ratio > expected * high:
+                return f"the output is {ratio:.2f}× the source's length (at most {expected * high:.2f}× expected)"
+            return None
+    return None
+
+
+def _letters(text: str, spans: Sequence[str]) -> int:
+    return sum(1 for c in without_spans(text, spans) if not c.isspace())
+
+
+def without_spans(text: str, spans: Sequence[str]) -> str:
+    """`text` with every occurrence of the spans blanked, longest first and in a fixed order
+    (never set order, which changes from run to run), so overlapping spans count the same way."""
+    for span in sorted(set(spans), key=lambda s: (-len(s), s)):
+        text = text.replace(span, " ")
+    return text
+
+
+def _density(lang: str) -> float:
+    try:
+        return _SCRIPT_DENSITY.get(get_language(lang).script, 1.0)
+    except ValueError:
+        return 1.0
+
+
+def is_copy(source: str, output: str, spans: Sequence[str] = ()) -> bool:
+    """The output is the source (whitespace aside), and the source has enough ordinary words
+    that a copy cannot be the right translation (names and short phrases can be)."""
+    if " ".join(output.split()) != " ".join(source.split()):
+        return False
+    text = without_spans(source, spans)
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text) if not (w[0].isupper() and any(c.islower() for c in w))]
+    return len(words) >= _COPY_MIN_WORDS
+
+
+def _quote(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= width else text[: width - 1] + '…'}”"
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """The later of two attempts (first < safer_decoding < fallback_route:…)."""
+    order = {FIRST: 0, SAFER: 1}
+    rank = lambda attempt: -1 if attempt is None else order.get(attempt, 2)  # noqa: E731
+    return b if rank(b) > rank(a) else a
+
+
+@dataclass
+class Quality:
+    """What checking and repair found for each task: its flags (after repair) and the attempt used."""
+
+    flags: dict[TaskKey, tuple[Flag, ...]]
+    attempts: dict[TaskKey, str]
+    retried: int = 0
+
+
+def annotate(
+    blocks_by_target: dict[str, list[Any]],
+    prepared: PreparedDocument,
+    assignments: dict[str, list[Assignment]],
+    translations: dict[TaskKey, str],
+    quality: Quality,
+) -> None:
+    """Put each block's flags and attempt on its BlockTranslation (replaced in place).
+
+    A block's flags are its sentences' (named by sentence where the block has several);
+    its attempt is the latest any of its sentences needed.
+    """
+    for tgt, row in assignments.items():
+        blocks = blocks_by_target[tgt]
+        for i, (assignment, pieces) in enumerate(zip(row, prepared.pieces)):
+            translation = blocks[i]
+            if assignment.engine is None:
+                if translation.engine is None:
+                    flag = Flag("not_translated", translation.note or "no model could serve this block")
+                    blocks[i] = replace(translation, flags=(flag,), attempt=None)
+                continue
+            name = assignment.engine.spec.name
+            sentences = [p.text for p in pieces if p.translate]
+            flags: list[Flag] = []
+            attempt: str | None = FIRST
+            for sentence in sentences:
+                key = (name, assignment.src, tgt, sentence)
+                where = f" in {_quote(sentence)}" if len(sentences) > 1 else ""
+                if key not in translations:
+                    flags.append(Flag("not_translated", f"the engine failed; the source was kept{where}"))
+                    continue
+                flags.extend(Flag(f.code, f.detail + where) for f in quality.flags.get(key, ()))
+                attempt = later(attempt, quality.attempts.get(key, FIRST))
+            blocks[i] = replace(translation, flags=tuple(flags), attempt=attempt)
+
+
+def report(results: Iterable[Any]) -> dict[str, Any]:
+    """The run's quality report (what `--report FILE.json` holds): totals, per document and
+    language counts, and one row per flag."""
+    rows: list[dict[str, Any]] = []
+    documents = []
+    totals: Counter[str] = Counter()
+    for result in results:
+        per_target = {}
+        for tgt, blocks in result.translations.items():
+            counts: Counter[str] = Counter()
+            for block, translation in zip(result.document.blocks, blocks):
+                for flag in translation.flags:
+                    counts[flag.code] += 1
+                    rows.append({"document": result.document.name, "block": block.id, "lang": tgt,
+                                 "code": flag.code, "detail": flag.detail, "attempt": translation.attempt,
+                                 "engine": translation.engine, "model": translation.model})
+            retried = sum(1 for t in blocks if t.attempt not in (None, FIRST))
+            per_target[tgt] = {"blocks": len(blocks), "flagged": sum(1 for t in blocks if t.flags),
+                               "repaired": retried, "flags": dict(sorted(counts.items()))}
+            totals.update(counts)
+        documents.append({"document": result.document.name, "lang": result.lang, "targets": per_target,
+                          "problems": list(dict.fromkeys(result.problems))})
+    return {"flags": dict(sorted(totals.items())), "documents": documents, "rows": rows}
