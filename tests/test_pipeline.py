@@ -38,7 +38,7 @@ def assert_spans_kept(source_text: str, translation: str) -> None:
 
 def run_cli(args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "multitrans", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+                          env={**os.environ, **(env or {})}, timeout=1200)
 
 
 @needs_apertium
