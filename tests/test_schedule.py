@@ -153,3 +153,16 @@ def test_threads_follow_the_cpus_this_process_may_use(monkeypatch: pytest.Monkey
     monkeypatch.setenv("MULTITRANS_THREADS", "many")
     with pytest.raises(ValueError, match="MULTITRANS_THREADS"):
         cpu_threads()
+
+
+def test_a_cpu_batch_holds_no_more_rows_than_fit_its_memory() -> None:
+    from multitrans.schedule import CPU_BATCH_MEMORY, decoder_row_bytes
+
+    nllb = decoder_row_bytes(layers=12, width=1024, vocabulary=256206, source=45, output=32)
+    opus = decoder_row_bytes(layers=6, width=512, vocabulary=58101, source=45, output=32)
+    assert 10 * 2**20 < nllb < 20 * 2**20 and opus < nllb // 3
+    assert decoder_row_bytes(12, 1024, 256206, 45, 32, beam=4) == 4 * nllb
+    cpu = Budget.for_device("cpu")
+    assert cpu.within(nllb, CPU_BATCH_MEMORY).max_rows == CPU_BATCH_MEMORY // nllb < cpu.max_rows
+    assert cpu.within(opus, CPU_BATCH_MEMORY).max_rows == cpu.max_rows  # small models keep the speed-optimal size
+    assert cpu.within(2**40, CPU_BATCH_MEMORY).max_rows == 1
