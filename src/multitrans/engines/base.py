@@ -9,9 +9,12 @@ sacrebleu's metrics, each engine is one file; `load_engine` picks the class by t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+
+MULTI_CHUNK = 64  # rows per `translate` call in the default `translate_multi`
 
 
 class EngineError(Exception):
@@ -38,6 +41,7 @@ class ModelSpec:
     target_codes: dict[str, str] = field(default_factory=dict)  # our code -> model's code
     max_input_tokens: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    runtime: str = "auto"  # marian/nllb: "ct2", "transformers", or "auto" (ct2 when a converted copy is present)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,6 @@ class Decoding:
     no_repeat_ngram_size: int | None = None
 
 
-
 class Engine(ABC):
     """Translates sentences; one instance holds one loaded model for a whole run."""
 
@@ -87,6 +90,12 @@ class Engine(ABC):
     def max_input_tokens(self) -> int | None:
         """Longest input the model takes; None when there is no limit."""
         return self.spec.max_input_tokens
+
+    @property
+    def runtime(self) -> str | None:
+        """What runs the model (e.g. "transformers", "ctranslate2-int8"), for the aligned record;
+        None for engines with no choice of runtime."""
+        return None
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Input length as the model sees it; engines with a tokenizer override this."""
@@ -111,6 +120,38 @@ class Engine(ABC):
         honour it set `tunable_decoding`.
         """
 
+    def translate_multi(
+        self,
+        rows: Sequence[tuple[str, str, str]],
+        on_progress: Callable[[int], None] | None = None,
+        decoding: Decoding | None = None,
+    ) -> list[str]:
+        """Translate (text, src, tgt) rows of any language pairs, same order: the whole job at once.
+
+        Engines that can batch across pairs (NLLB mixes target languages in one batch) and
+        sort the whole job by length override this; the default serves each pair with
+        `translate`, in calls of `MULTI_CHUNK` rows so progress moves, which keeps every
+        engine that only implements `translate` working.
+        """
+        results = [""] * len(rows)
+        by_pair: dict[tuple[str, str], list[int]] = {}
+        for index, (_, src, tgt) in enumerate(rows):
+            by_pair.setdefault((src, tgt), []).append(index)
+        for (src, tgt), indices in by_pair.items():
+            for start in range(0, len(indices), MULTI_CHUNK):
+                chunk = indices[start : start + MULTI_CHUNK]
+                texts = [rows[i][0] for i in chunk]
+                if decoding is not None and self.tunable_decoding:
+                    translated = self.translate(texts, src, tgt, decoding=decoding)
+                else:
+                    translated = self.translate(texts, src, tgt)
+                if len(translated) != len(chunk):
+                    raise EngineError(f"engine returned {len(translated)} translations for {len(chunk)} sentences")
+                for i, text in zip(chunk, translated):
+                    results[i] = text
+                if on_progress:
+                    on_progress(len(chunk))
+        return results
 
     def close(self) -> None:
         """Release the model; the default has nothing to release."""

@@ -8,13 +8,14 @@ token) and which extra generation arguments they need (NLLB's forced BOS).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
 from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
+from ..schedule import CPU_BATCH_MEMORY, Budget, HalvingRunner, cpu_threads, decoder_row_bytes, token_batches
 from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
 
@@ -33,6 +34,8 @@ class Seq2SeqEngine(Engine):
         self.device = select_device(options.device)
         self.tokenizer, self.model = self._load()
         self._unknown: dict[str, bool] = {}  # character -> tokenizes to <unk>
+        # A CUDA out-of-memory error halves the batch and retries (schedule.py) instead of failing the pair.
+        self._halving = HalvingRunner(on_oom=torch.cuda.empty_cache if self.device.type == "cuda" else None)
         self.model_limit = model_token_limit(
             getattr(self.tokenizer, "model_max_length", None),
             getattr(self.model.config, "max_position_embeddings", None),
@@ -58,9 +61,84 @@ class Seq2SeqEngine(Engine):
                 f"Model {self.model_id} in {self.model_dir} could not be loaded "
                 f"(corrupt or incomplete model directory?): {type(err).__name__}: {err}"
             ) from err
-        model.to(self.device)
+        if self.device.type == "cuda":
+            # Half precision doubles what a batch may hold; bfloat16 where the GPU has it, since
+            # it cannot overflow where float16 can.
+            model.to(self.device, dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+        else:
+            torch.set_num_threads(cpu_threads())  # every core we may use, and no more (see schedule.py)
+            model.to(self.device)
         model.eval()
         return tokenizer, model
+
+    @property
+    def runtime(self) -> str:
+        return f"transformers-{str(self.model.dtype).removeprefix('torch.')}"
+
+    def translate_multi(
+        self, rows: Sequence[tuple[str, str, str]], on_progress: Callable[[int], None] | None = None,
+        decoding: Decoding | None = None,
+    ) -> list[str]:
+        """Rows of any pairs in shared, length-sorted, token-budget batches; blank rows stay blank.
+
+        Rows share a batch when their `generate` arguments agree (Marian carries the target in
+        its `>>xx<<` input token, so all of a job's rows can); NLLB overrides this to share
+        one encoder pass among all targets of a segment.
+        """
+        results = [""] * len(rows)
+        todo = [i for i, (text, _, _) in enumerate(rows) if text.strip()]
+        if not todo:
+            return results
+        beam, tuning = self._decoding(decoding)
+        inputs: dict[int, str] = {}
+        lengths: dict[int, int] = {}
+        kwargs: dict[tuple[str, str], dict[str, Any]] = {}
+        for (src, tgt), indices in _by_pair(rows, todo).items():
+            kwargs[(src, tgt)] = self._generation_kwargs(src, tgt)  # may set the tokenizer's source language
+            prepared = self._prepare_inputs([rows[i][0] for i in indices], src, tgt)
+            for i, text, ids in zip(indices, prepared, self.tokenizer(prepared)["input_ids"]):
+                inputs[i], lengths[i] = text, len(ids)
+        self._check_lengths(list(lengths.values()))
+        groups: dict[str, list[int]] = {}
+        for i in todo:
+            groups.setdefault(repr(sorted(kwargs[rows[i][1:]].items())), []).append(i)
+        for members in groups.values():
+            pair = rows[members[0]][1:]
+            for batch in token_batches([lengths[i] for i in members], self._batch_budget(list(lengths.values()), beam)):
+                part_rows = [members[k] for k in batch]
+
+                def run(part: list[int], pair: tuple[str, str] = pair) -> list[str]:
+                    extra = {**self._generation_kwargs(*pair), **tuning}  # (re)sets tokenizer state for this group
+                    return self._generate([inputs[i] for i in part], [lengths[i] for i in part], extra, beam)
+
+                for i, text in zip(part_rows, self._halving(part_rows, run), strict=True):
+                    results[i] = text
+                if on_progress:
+                    on_progress(len(part_rows))
+        return results
+
+    def _batch_budget(self, lengths: list[int], beam: int) -> Budget:
+        """The device's batch budget, with no more CPU rows than fit the batch memory (schedule.py)."""
+        budget = Budget.for_device(self.device.type, beam)
+        if self.device.type != "cpu":
+            return budget  # a GPU that runs out of memory halves the batch instead
+        config = self.model.config
+        typical = sorted(lengths)[len(lengths) // 2]
+        row = decoder_row_bytes(config.decoder_layers, config.d_model, config.vocab_size, typical,
+                                self._output_budget(typical), beam)
+        return budget.within(row, CPU_BATCH_MEMORY)
+
+    def _decoding(self, decoding: Decoding | None) -> tuple[int, dict[str, Any]]:
+        """Beam size and extra `generate` arguments for a call, the run's unless `decoding` overrides."""
+        beam = self.options.beam
+        extra: dict[str, Any] = {}
+        if decoding is not None:
+            beam = decoding.beam or beam
+            if decoding.repetition_penalty:
+                extra["repetition_penalty"] = decoding.repetition_penalty
+            if decoding.no_repeat_ngram_size:
+                extra["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
+        return beam, extra
 
     @property
     def max_input_tokens(self) -> int | None:
@@ -105,7 +183,8 @@ class Seq2SeqEngine(Engine):
         self._check_lengths(lengths)
         order = sorted(range(len(inputs)), key=lambda k: lengths[k])
         for batch in _chunks(order, max(1, self.options.batch_size)):
-            outputs = self._generate([inputs[k] for k in batch], [lengths[k] for k in batch], generate_kwargs, beam)
+            outputs = self._halving(batch, lambda part: self._generate(
+                [inputs[k] for k in part], [lengths[k] for k in part], generate_kwargs, beam))
             for k, text in zip(batch, outputs, strict=True):
                 results[todo[k]] = text
         return results
@@ -156,6 +235,7 @@ class Seq2SeqEngine(Engine):
                 # max_length rather than max_new_tokens: the checkpoint's generation_config sets
                 # max_length too and transformers warns when both are set. +1 is the decoder start.
                 max_length=max(budgets) + 1,
+                max_new_tokens=None,  # a checkpoint's max_new_tokens would override max_length (it is in the budget)
             )
         return [text.strip() for text in self.tokenizer.batch_decode(output_ids.cpu(), skip_special_tokens=True)]
 
@@ -163,7 +243,15 @@ class Seq2SeqEngine(Engine):
         """Room for translations that run longer than their source, capped by the positions
         the decoder has."""
         budget = 2 * input_tokens + 10
-        return min(budget, self.model_limit - 1) if self.model_limit else budget
+        budget = min(budget, self.model_limit - 1) if self.model_limit else budget
+        # A checkpoint's own max_new_tokens / min_new_tokens bound it as `generate` would
+        # (+1: this budget counts the </s>); the CTranslate2 runtime applies the same bounds.
+        config = self.model.generation_config
+        if config.max_new_tokens:
+            budget = min(budget, config.max_new_tokens + 1)
+        if config.min_new_tokens:
+            budget = max(budget, config.min_new_tokens + 1)
+        return budget
 
     def _eos_id(self) -> int:
         eos = self.model.generation_config.eos_token_id
@@ -216,6 +304,14 @@ def model_token_limit(tokenizer_limit: int | None, positions: int | None) -> int
     than the model's position table; None when neither says."""
     limits = [int(n) for n in (tokenizer_limit, positions) if n and 0 < n < _SANE_TOKEN_LIMIT]
     return min(limits) if limits else None
+
+
+def _by_pair(rows: Sequence[tuple[str, str, str]], indices: Sequence[int]) -> dict[tuple[str, str], list[int]]:
+    """Row indices per (src, tgt), in first-seen order."""
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for i in indices:
+        pairs.setdefault((rows[i][1], rows[i][2]), []).append(i)
+    return pairs
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
