@@ -44,6 +44,7 @@ class BlockTranslation:
     note: str | None = None
     flags: tuple[Flag, ...] = ()  # quality problems that remain (see qa.py)
     attempt: str | None = None  # "first", "safer_decoding" or "fallback_route:<model>"; None when no engine ran
+    runtime: str | None = None  # what ran the model: "transformers-float32", "ctranslate2-int8"...; None for rule-based engines
     pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
 
 
@@ -68,6 +69,8 @@ class DocumentResult:
             for tgt, blocks in self.translations.items():
                 bt = blocks[block.id]
                 entry = {"text": bt.text, "engine": bt.engine, "model": bt.model}
+                if bt.runtime:
+                    entry["runtime"] = bt.runtime
                 if bt.note:
                     entry["note"] = bt.note
                 entry["attempt"] = bt.attempt
@@ -212,7 +215,7 @@ def _assemble(
             text = "".join(parts)
             note = f"{len(missing)} sentence(s) kept untranslated after an engine failure" if missing else None
             blocks.append(BlockTranslation(text, assignment.engine.spec.engine, assignment.engine.model_id, note,
-                                           pieces=tuple(zip(pieces, parts))))
+                                           runtime=assignment.engine.runtime, pieces=tuple(zip(pieces, parts))))
         translations[tgt] = blocks
     problems = [p for p in plan_problems if p in used_notes] + run.problems
     return DocumentResult(doc.document, doc.lang, doc.confidence, doc.block_langs, translations, problems)

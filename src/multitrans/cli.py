@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Translate articles into many languages, keeping their structure exactly.")
-models_app = typer.Typer(no_args_is_help=True, help="List and fetch the models in the registry.")
+models_app = typer.Typer(no_args_is_help=True, help="List, fetch and convert the models in the registry.")
 app.add_typer(models_app, name="models")
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")]
@@ -30,7 +30,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # left no partial file.
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 REPORT_ROWS = 25  # flag rows printed on the console; --report FILE.json holds them all
-
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -71,7 +70,6 @@ def handles_errors(func: F) -> F:
             if not kwargs.get("verbose"):
                 typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", err=True)
             raise typer.Exit(EXIT_FAILED) from None
-
 
     return wrapper  # type: ignore[return-value]
 
@@ -297,6 +295,33 @@ def models_pull(
 
     failures = pull_routes(load_registry(models), parse_list(source), parse_list(to), lambda line: typer.echo(line, err=True))
     raise typer.Exit(EXIT_PROBLEMS if failures else EXIT_OK)
+
+
+@models_app.command("convert", epilog="Example: multitrans models convert opus-mt-en-ROMANCE --quantization int8")
+@handles_errors
+def models_convert(
+    model: Annotated[str, typer.Argument(help="A model named in the registry, a hub id, or a local model directory.")],
+    quantization: Annotated[str, typer.Option(help="int8 (CPU), int8_float16 or float16 (CUDA), float32.")] = "int8",
+    revision: Annotated[str | None, typer.Option(help="Hub revision to convert (default: the registry's, else main).")] = None,
+    models: ModelsFile = None,
+    offline: Annotated[bool, typer.Option(help="Convert only what is already on this machine.")] = False,
+    force: Annotated[bool, typer.Option(help="Convert again even if this revision was converted already.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Convert a Marian or NLLB model to CTranslate2; its routes then run on CTranslate2 (runtime: auto)."""
+    from .convert import check_quantization, convert_model, spec_for
+    from .engines.base import EngineOptions
+    from .registry import load_registry
+
+    check_quantization(quantization)
+    if offline:
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    spec = spec_for(model, load_registry(models), revision)
+    path = convert_model(spec, quantization, options=EngineOptions(offline=offline), force=force,
+                         say=lambda line: typer.echo(line, err=True))
+    typer.echo(str(path))
 
 
 from . import cli_batch  # noqa: E402,F401 - registers the `batch` and `memory` commands on the app

@@ -8,7 +8,7 @@ and every error can name the file, line and key.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -19,8 +19,10 @@ from .glossary import Glossary, GlossaryError, parse_glossary
 from .languages import UnknownLanguage, normalize
 
 ENGINES = ("marian", "nllb", "apertium")
-_MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options"}
-_ROUTE_KEYS = {"from", "to", "use"}
+_MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options", "runtime"}
+_ROUTE_KEYS = {"from", "to", "use", "runtime"}
+# auto: CTranslate2 when a converted copy is on the machine (`multitrans models convert`), else transformers.
+RUNTIMES = ("auto", "ct2", "transformers")
 ANY = "*"
 
 
@@ -33,6 +35,7 @@ class Route:
     sources: frozenset[str]  # normalized codes, or {"*"}
     targets: frozenset[str]
     use: tuple[str, ...]
+    runtime: str | None = None  # overrides the runtime of the models this route uses
 
     def matches(self, src: str, tgt: str) -> bool:
         return (ANY in self.sources or src in self.sources) and (ANY in self.targets or tgt in self.targets)
@@ -51,7 +54,11 @@ class Registry:
         for route in self.routes:
             if route.matches(src, tgt):
                 for name in route.use:
-                    seen.setdefault(name, self.models[name])
+                    spec = self.models[name]
+                    if route.runtime and route.runtime != spec.runtime and spec.engine != "apertium":
+                        # Its own name, so the pool loads this runtime's copy apart from the model's default.
+                        spec = replace(spec, name=f"{name}@{route.runtime}", runtime=route.runtime)
+                    seen.setdefault(name, spec)  # a model once, as the first route naming it runs it
         return list(seen.values())
 
     def route_names(self, src: str, tgt: str) -> list[str]:
@@ -143,6 +150,8 @@ class _Parser:
                                for k, kn, v in self.mapping(vnode, key)}
             elif key == "options":
                 values[key] = {k: self.scalar(v, k) for k, _, v in self.mapping(vnode, key)}
+            elif key == "runtime":
+                values[key] = self.runtime(vnode, f"models.{name}.runtime")
             elif key == "max_input_tokens":
                 raw = self.scalar(vnode, key)
                 if not raw.isdigit() or int(raw) < 1:
@@ -164,8 +173,8 @@ class _Parser:
         fields = {key: (knode, vnode) for key, knode, vnode in self.mapping(node, "routes[]")}
         for key, (knode, _) in fields.items():
             if key not in _ROUTE_KEYS:
-                raise self.fail(knode, f"routes.{key}", "unknown key; a route has 'from', 'to' and 'use'")
-        for key in _ROUTE_KEYS:
+                raise self.fail(knode, f"routes.{key}", "unknown key; a route has 'from', 'to', 'use' and optionally 'runtime'")
+        for key in ("from", "to", "use"):
             if key not in fields:
                 raise self.fail(node, f"routes.{key}", "missing")
         langs = {}
@@ -177,4 +186,11 @@ class _Parser:
         for name in use:
             if name not in models:
                 raise self.fail(use_node, "routes.use", f"no model named '{name}' in 'models'")
-        return Route(langs["from"], langs["to"], use)
+        runtime = self.runtime(fields["runtime"][1], "routes.runtime") if "runtime" in fields else None
+        return Route(langs["from"], langs["to"], use, runtime)
+
+    def runtime(self, node: yaml.Node, key: str) -> str:
+        value = self.scalar(node, key)
+        if value not in RUNTIMES:
+            raise self.fail(node, key, f"expected one of {', '.join(RUNTIMES)}, got '{value}'")
+        return value

@@ -26,6 +26,13 @@ def load_engine(spec: ModelSpec, options: EngineOptions) -> Engine:
         raise EngineError(
             f"Model {spec.name} names unknown engine {spec.engine!r}; known engines: {', '.join(sorted(ENGINES))}."
         )
+    if spec.engine in ("marian", "nllb") and spec.runtime != "transformers":
+        # CTranslate2 when the model asks for it or a converted copy is here (see engines/ct2.py).
+        from .ct2 import load_converted
+
+        converted = load_converted(spec, options)
+        if converted is not None:
+            return converted
     module_name, class_name = ENGINES[spec.engine]
     engine_class: type[Engine] = getattr(importlib.import_module(module_name), class_name)
     return engine_class(spec, options)

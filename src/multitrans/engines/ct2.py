@@ -1,0 +1,373 @@
+"""The CTranslate2 runtime for Marian and NLLB models: same models, same tokens, several times faster.
+
+A model converted with `multitrans models convert` (see `multitrans.convert`) is served
+here instead of by transformers: `runtime: ct2` in models.yaml asks for it (converting on
+first use when needed), and the default `runtime: auto` takes it whenever a conversion is
+on the machine.  Greedy output is token-for-token what the transformers runtime produces
+at the same precision (float32); int8 on CPU and float16 on CUDA trade a little of that
+for speed, which is why the aligned record names the runtime that ran.
+
+Decoding follows the transformers engine exactly:
+
+* Input is never cut: `max_input_length` (CTranslate2 silently truncates at 1,024 by
+  default) is set to each batch's longest row, and a row longer than the model takes is
+  refused, since splitting long sentences is the runner's job.
+* Output ends at a budget computed from each row's own input length (2 x length + 9
+  tokens, within the model's positions and the checkpoint's `max_new_tokens` /
+  `min_new_tokens`), not CTranslate2's default of 256: long sentences are not cut short,
+  and a degenerate repetition ends where it would have ended alone.  A batch decodes to its
+  longest budget and each row is then cut back to its own, which for greedy search is the
+  same as decoding it alone; beam search gets batches of equal budget instead.
+* Rows of one call may mix target languages: NLLB puts each row's language token in its
+  target prefix, Marian's `>>xx<<` token sits in the source.
+
+Batches are cut by a token budget over the whole job (`multitrans.schedule`); a CUDA
+out-of-memory error halves the batch and retries.  CTranslate2 gets every CPU this
+process may use as intra-op threads and one translation at a time (inter_threads=1): the
+runner feeds it batch by batch, and two concurrent translations would only split the same
+cores.  Tokenization runs between batches, never alongside.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import ctranslate2
+
+from ..convert import COMPUTE_TYPES, HF_FILES, cache_root, convert_model, find_converted, read_metadata
+from ..languages import flores_code
+from ..schedule import (
+    CPU_BATCH_MEMORY,
+    Budget,
+    HalvingRunner,
+    cpu_threads,
+    decoder_row_bytes,
+    scatter,
+    split_where,
+    token_batches,
+)
+from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable, OptionsError
+
+Row = tuple[str, str, str]  # text, src, tgt
+# Tokenizers without a configured limit report ~1e30; anything above this is "unset".
+_SANE_TOKEN_LIMIT = 1_000_000
+
+
+def load_converted(spec: ModelSpec, options: EngineOptions) -> Engine | None:
+    """The CTranslate2 engine for `spec`, or None when transformers should serve it.
+
+    `runtime: auto` uses a conversion only when one is on the machine; `runtime: ct2`
+    converts (int8 on CPU, int8_float16 on CUDA) when none is.
+    """
+    if spec.runtime == "transformers":
+        return None
+    if spec.engine not in _ENGINES:
+        raise EngineError(f"Model {spec.name}: the CTranslate2 runtime serves marian and nllb models, not {spec.engine}.")
+    device, _ = ct2_device(options.device)
+    root = cache_root(options.cache_dir)
+    found = find_converted(spec, device, root)
+    if found is None:
+        if spec.runtime != "ct2":
+            return None
+        found = convert_model(spec, "int8_float16" if device == "cuda" else "int8", options=options, root=root)
+    return _ENGINES[spec.engine](spec, options, found)
+
+
+def ct2_device(name: str) -> tuple[str, int]:
+    """(device, index) for CTranslate2; `cuda` without a GPU stops the run, as in the transformers runtime."""
+    gpus = ctranslate2.get_cuda_device_count()
+    if name == "auto":
+        return ("cuda", 0) if gpus else ("cpu", 0)
+    if name == "cpu":
+        return "cpu", 0
+    if name.startswith("cuda"):
+        if not gpus:
+            raise OptionsError(f"--device {name} was asked for, but CTranslate2 {ctranslate2.__version__} sees no CUDA GPU.")
+        index = name.partition(":")[2]
+        if index and not index.isdigit():
+            raise OptionsError(f"Unknown device {name!r}; use auto, cpu, cuda or cuda:N.")
+        return "cuda", int(index or 0)
+    raise OptionsError(f"Unknown device {name!r}; use auto, cpu or cuda.")
+
+
+def compute_type(quantization: str, device: str) -> str:
+    """What a stored quantization computes in on `device`, falling back to float32 where this
+    CPU lacks the int8 kernels."""
+    wanted = COMPUTE_TYPES["cuda" if device == "cuda" else "cpu"][quantization]
+    supported = ctranslate2.get_supported_compute_types(device)
+    return wanted if wanted in supported else "float32"
+
+
+class Ct2Engine(Engine):
+    """One converted model, loaded for the whole run; subclasses say how rows are tokenized."""
+
+    tunable_decoding = True
+
+    def __init__(self, spec: ModelSpec, options: EngineOptions, model_dir: Path) -> None:
+        super().__init__(spec, options)
+        self.model_dir = Path(model_dir)
+        self.device, device_index = ct2_device(options.device)
+        metadata = read_metadata(self.model_dir)
+        self.compute_type = compute_type(metadata["quantization"], self.device)
+        self.tokenizer = self._load_tokenizer()
+        hf = self.model_dir / HF_FILES
+        config = _json(hf / "config.json")
+        generation = _json(hf / "generation_config.json")
+        self.min_new_tokens = _positive(generation.get("min_new_tokens"))
+        self.max_new_tokens = _positive(generation.get("max_new_tokens"))
+        self.model_limit = _token_limit(getattr(self.tokenizer, "model_max_length", None),
+                                        config.get("max_position_embeddings"))
+        self._shape = (int(config.get("decoder_layers") or 6), int(config.get("d_model") or 512),
+                       int(config.get("vocab_size") or 32000))
+        try:
+            self.translator = ctranslate2.Translator(
+                str(self.model_dir), device=self.device, device_index=device_index, compute_type=self.compute_type,
+                inter_threads=1, intra_threads=cpu_threads() if self.device == "cpu" else 0,
+            )
+        except (RuntimeError, ValueError) as err:
+            raise EngineError(f"Model {self.model_id}: CTranslate2 could not load {self.model_dir}: {err}") from err
+        self._halving = HalvingRunner()
+        self._unknown: dict[str, bool] = {}
+
+    def _load_tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        try:
+            return AutoTokenizer.from_pretrained(self.model_dir / HF_FILES, local_files_only=True, trust_remote_code=False)
+        except Exception as err:  # noqa: BLE001 - any broken directory is one line and a skipped route
+            raise EngineError(f"Model {self.model_id}: the tokenizer in {self.model_dir / HF_FILES} could not be "
+                              f"loaded ({type(err).__name__}: {err}); convert the model again.") from err
+
+    @property
+    def runtime(self) -> str:
+        return f"ctranslate2-{self.compute_type}"
+
+    @property
+    def quantization(self) -> str:
+        """What the weights compute in (the translation memory keys on it)."""
+        return self.compute_type
+
+    @property
+    def max_input_tokens(self) -> int | None:
+        return self.spec.max_input_tokens or self.model_limit
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        extra = self._extra_input_tokens()
+        return [len(ids) + extra for ids in self.tokenizer(list(texts))["input_ids"]]
+
+    def unknown_characters(self, text: str) -> set[str]:
+        """Characters the tokenizer turns into <unk>, each tokenized once per run."""
+        unk = self.tokenizer.unk_token_id
+        if unk is None:
+            return set()
+        for char in set(text) - self._unknown.keys():
+            self._unknown[char] = not char.isspace() and unk in self.tokenizer(char, add_special_tokens=False)["input_ids"]
+        return {char for char in set(text) if self._unknown[char]}
+
+    def translate(self, segments: Sequence[str], src: str, tgt: str, decoding: Decoding | None = None) -> list[str]:
+        return self.translate_multi([(text, src, tgt) for text in segments], decoding=decoding)
+
+    def translate_multi(
+        self, rows: Sequence[Row], on_progress: Callable[[int], None] | None = None, decoding: Decoding | None = None,
+    ) -> list[str]:
+        """Translate rows of any pairs in shared, length-sorted, token-budget batches; blank rows stay blank."""
+        results = [""] * len(rows)
+        todo = [i for i, (text, _, _) in enumerate(rows) if text.strip()]
+        if not todo:
+            return results
+        work = [rows[i] for i in todo]
+        sources = self._source_tokens(work)
+        prefixes = self._target_prefixes(work)
+        lengths = [len(tokens) for tokens in sources]
+        self._check_lengths(lengths)
+        budgets = [self.output_budget(n) for n in lengths]
+        beam = (decoding.beam if decoding and decoding.beam else None) or self.options.beam
+        extra = _decoding_kwargs(decoding)
+        batches = token_batches(lengths, self._budget(lengths, budgets, beam))
+        if beam > 1:
+            batches = [run for batch in batches for run in split_where(batch, budgets.__getitem__)]
+        outputs = []
+        for batch in batches:
+            outputs.append(self._halving(batch, lambda part: self._decode_batch(part, sources, prefixes, budgets, beam, extra)))
+            if on_progress:
+                on_progress(len(batch))
+        for i, text in zip(todo, scatter(batches, outputs, len(work))):
+            results[i] = text
+        return results
+
+    def _budget(self, lengths: list[int], budgets: list[int], beam: int) -> Budget:
+        """The device's batch budget, with no more CPU rows than fit the batch memory for this job's rows."""
+        budget = Budget.for_device(self.device, beam)
+        if self.device != "cpu":
+            return budget  # a GPU that runs out of memory halves the batch instead
+        middle = len(lengths) // 2
+        row = decoder_row_bytes(*self._shape, sorted(lengths)[middle], sorted(budgets)[middle], beam)
+        return budget.within(row, CPU_BATCH_MEMORY)
+
+    def output_budget(self, input_tokens: int) -> int:
+        """Most tokens a row may decode (its target prefix included, its </s> not): the
+        transformers engine's budget less the </s> it counts, so both runtimes stop at the
+        same token; the checkpoint's max/min_new_tokens bound it as `generate` would."""
+        budget = 2 * input_tokens + 9
+        if self.model_limit:
+            budget = min(budget, self.model_limit - 2)
+        if self.max_new_tokens:
+            budget = min(budget, self.max_new_tokens)
+        if self.min_new_tokens:
+            budget = max(budget, self.min_new_tokens)
+        return max(1, budget)
+
+    def _decode_batch(
+        self, part: list[int], sources: list[list[str]], prefixes: list[list[str]] | None,
+        budgets: list[int], beam: int, extra: dict[str, Any],
+    ) -> list[str]:
+        batch = [sources[k] for k in part]
+        prefix = [prefixes[k] for k in part] if prefixes is not None else None
+        results = self.translator.translate_batch(
+            batch,
+            target_prefix=prefix,
+            beam_size=beam,
+            num_hypotheses=1,
+            max_batch_size=0,  # the batch is already cut to the budget
+            max_input_length=max(len(tokens) for tokens in batch),  # never truncate (the default cuts at 1,024)
+            max_decoding_length=max(budgets[k] for k in part),
+            min_decoding_length=self.min_new_tokens or 0,
+            return_end_token=False,
+            **extra,
+        )
+        ids = []
+        for k, result in zip(part, results, strict=True):
+            tokens = result.hypotheses[0][: budgets[k]]
+            if prefix is not None:
+                tokens = tokens[len(prefixes[k]) :]
+            ids.append(self.tokenizer.convert_tokens_to_ids(tokens))
+        return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+    def _check_lengths(self, lengths: list[int]) -> None:
+        """Over-long input would be cut or crash the position table: refuse it loudly."""
+        if self.model_limit is not None and max(lengths) > self.model_limit:
+            raise EngineError(
+                f"A segment has {max(lengths)} tokens, more than model {self.model_id} takes ({self.model_limit}); "
+                "it should have been split before translation."
+            )
+
+    def _tokens(self, texts: list[str]) -> list[list[str]]:
+        return [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(texts)["input_ids"]]
+
+    @abstractmethod
+    def _source_tokens(self, rows: list[Row]) -> list[list[str]]:
+        """Each row's source as the model's tokens (special tokens included)."""
+
+    def _target_prefixes(self, rows: list[Row]) -> list[list[str]] | None:
+        return None
+
+    def _extra_input_tokens(self) -> int:
+        return 0
+
+
+class Ct2MarianEngine(Ct2Engine):
+    """An opus-mt model in CTranslate2; multi-target ones get their `>>xx<<` token in the source."""
+
+    def check(self, src: str, tgt: str) -> None:
+        self._target_token(tgt)
+
+    def _source_tokens(self, rows: list[Row]) -> list[list[str]]:
+        texts = []
+        for text, _, tgt in rows:
+            token = self._target_token(tgt)
+            texts.append(f"{token} {text}" if token else text)
+        return self._tokens(texts)
+
+    def _extra_input_tokens(self) -> int:
+        return 1 if self.spec.target_token else 0
+
+    def _target_token(self, tgt: str) -> str | None:
+        """As the transformers runtime: an unknown `>>xx<<` token would be read as text and the
+        model would silently pick some other language."""
+        if not self.spec.target_token:
+            return None
+        token = self.spec.target_token.format(code=self.spec.target_codes.get(tgt, tgt))
+        vocabulary = self.tokenizer.get_vocab()
+        if token not in vocabulary:
+            known = sorted(t for t in vocabulary if t.startswith(">>") and t.endswith("<<"))
+            raise ModelUnavailable(
+                f"Model {self.model_id} has no target token {token} for {tgt!r}; it knows: {', '.join(known) or 'none'}."
+            )
+        return token
+
+
+class Ct2NllbEngine(Ct2Engine):
+    """An NLLB-200 model in CTranslate2: the source language token comes from the tokenizer,
+    the target language is each row's one-token target prefix."""
+
+    def check(self, src: str, tgt: str) -> None:
+        self._language_token(src)
+        self._language_token(tgt)
+
+    def _source_tokens(self, rows: list[Row]) -> list[list[str]]:
+        """Tokenized per source language, since the tokenizer's `src_lang` decides the token it prepends."""
+        out: list[list[str] | None] = [None] * len(rows)
+        by_source: dict[str, list[int]] = {}
+        for i, (_, src, _) in enumerate(rows):
+            by_source.setdefault(src, []).append(i)
+        for src, indices in by_source.items():
+            self.tokenizer.src_lang = self._language_token(src)
+            for i, tokens in zip(indices, self._tokens([rows[i][0] for i in indices])):
+                out[i] = tokens
+        return out  # type: ignore[return-value]
+
+    def _target_prefixes(self, rows: list[Row]) -> list[list[str]]:
+        tokens = {tgt: self._language_token(tgt) for tgt in {tgt for _, _, tgt in rows}}
+        return [[tokens[tgt]] for _, _, tgt in rows]
+
+    def _language_token(self, code: str) -> str:
+        """Our code as a FLORES-200 token this model knows; an unknown one would become <unk>."""
+        try:
+            token = flores_code(code)
+        except ValueError as err:
+            raise ModelUnavailable(f"Model {self.model_id}: {err}") from err
+        if self.tokenizer.convert_tokens_to_ids(token) == self.tokenizer.unk_token_id:
+            raise ModelUnavailable(f"Model {self.model_id} has no language token {token} (for {code!r}).")
+        return token
+
+
+_ENGINES: dict[str, type[Ct2Engine]] = {"marian": Ct2MarianEngine, "nllb": Ct2NllbEngine}
+
+
+def _decoding_kwargs(decoding: Decoding | None) -> dict[str, Any]:
+    """The retry settings CTranslate2 has direct counterparts for."""
+    if decoding is None:
+        return {}
+    extra: dict[str, Any] = {}
+    if decoding.repetition_penalty:
+        extra["repetition_penalty"] = decoding.repetition_penalty
+    if decoding.no_repeat_ngram_size:
+        extra["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
+    return extra
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError as err:
+        raise EngineError(f"{path} is not valid JSON ({err}); convert the model again.") from err
+
+
+def _positive(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
+def _token_limit(tokenizer_limit: int | None, positions: int | None) -> int | None:
+    """As the transformers runtime: the tokenizer's limit when configured, never more than the positions."""
+    limits = [int(n) for n in (tokenizer_limit, positions) if n and 0 < n < _SANE_TOKEN_LIMIT]
+    return min(limits) if limits else None
