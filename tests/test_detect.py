@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -519,3 +520,34 @@ def test_same_answers_from_two_fresh_detectors() -> None:
                                                 if ARTICLE.exists() else [])
     assert ([LanguageDetector().detect_document(d) for d in documents]
             == [LanguageDetector().detect_document(d) for d in documents])
+
+
+def test_langdetect_is_asked_only_about_text_in_the_scripts_it_adds(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Garbled Latin-script output lingua is unsure of (what QA sees from a broken model) must
+    not cost a langdetect run: it can only add Nepali, Kannada or Malayalam, none written in Latin."""
+    asked: list[str] = []
+    original = LanguageDetector._langdetect_only
+
+    def spy(self: LanguageDetector, text: str):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return original(self, text)
+
+    class UnsureLingua:
+        """lingua's answers, each scaled below the "unsure" threshold."""
+
+        def __init__(self, real):  # type: ignore[no-untyped-def]
+            self.real = real
+
+        def compute_language_confidence_values(self, text: str):  # type: ignore[no-untyped-def]
+            return [SimpleNamespace(language=v.language, value=v.value * 0.4)
+                    for v in self.real.compute_language_confidence_values(text)]
+
+    monkeypatch.setattr(LanguageDetector, "_langdetect_only", spy)
+    monkeypatch.setattr(detector, "_lingua", UnsureLingua(detector._lingua))
+    assert detector.detect("Reuters sier at blokken ikke lenger er tilgjengelig for lesere").lang is None
+    assert asked == []
+    for lang in ("ne", "kn", "ml"):
+        assert detector.detect(SENTENCES[lang][0]).lang == lang
+    assert len(asked) == 3

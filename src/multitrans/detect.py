@@ -10,7 +10,7 @@ Two detectors, because neither alone covers what a Norwegian newsroom meets:
   and Malayalam, which lingua lacks.  Kannada and Malayalam use scripts lingua has no
   model for (it answers nothing at all), and Nepali is Devanagari, which lingua reads as
   Hindi or Marathi, so langdetect is asked whenever lingua is unsure or says Hindi or
-  Marathi, and its answer is taken only for a language lingua lacks and only when it is
+  Marathi (and the text has a letter in one of those three scripts), and its answer is taken only for a language lingua lacks and only when it is
   confident.  langdetect samples n-grams at random; a detector-owned factory with
   ``seed = 0`` (reset before every call) makes it repeatable, and its profiles are loaded
   in sorted order so that the result does not hang on directory order either.
@@ -128,6 +128,11 @@ LANGDETECT_CONFIDENT = 0.90
 # Languages langdetect knows and lingua does not, and lingua answers that may hide them.
 _LANGDETECT_ONLY = frozenset({"ne", "kn", "ml"})
 _MAY_HIDE_LANGDETECT_ONLY = frozenset({"hi", "mr"})
+# The scripts those languages are written in (Devanagari for Nepali, Kannada, Malayalam).
+# langdetect can only be confident of one of them on text in its script, so text without
+# any is never sent to it: on text lingua is unsure of (a model's garbled output, say),
+# langdetect's random sampling would cost several milliseconds for an answer it cannot give.
+_LANGDETECT_ONLY_SCRIPTS = re.compile("[\u0900-\u097F\u0C80-\u0CFF\u0D00-\u0D7F]")
 # Scripts used by exactly one NLLB language that neither library knows.
 _SCRIPT_LANGUAGES = {
     (0x1780, 0x17FF): "km",  # Khmer
@@ -400,7 +405,7 @@ class LanguageDetector:
             return _NO_GUESS
         best = max(scores, key=lambda c: (scores[c], c))
         confidence = scores[best]
-        if confidence < LINGUA_UNSURE or best in _MAY_HIDE_LANGDETECT_ONLY:
+        if (confidence < LINGUA_UNSURE or best in _MAY_HIDE_LANGDETECT_ONLY) and _LANGDETECT_ONLY_SCRIPTS.search(text):
             extra = self._langdetect_only(text)
             if extra is not None:
                 return extra
