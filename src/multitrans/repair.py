@@ -1,7 +1,8 @@
 """Checking every translated segment, and retrying the ones that came out flagged.
 
 Runs after `runner.run_plan`, on its translations (updated in place), before blocks are
-assembled.  For each (engine, source language, target language):
+assembled.  For each (engine, source language, target language), with each step's retries
+for all the pairs one engine served sent to it as one `translate_multi` job:
 
 1. Sentences the engine failed on (the runner keeps a whole pair untranslated when one
    call raises) are retried on the same engine in halves, so one poisoned sentence
@@ -29,8 +30,9 @@ that remain, so they stay visible.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .engines.base import Decoding, Engine, EngineError
 from .engines.pool import EnginePool
@@ -47,7 +49,6 @@ SAFER_DECODING = Decoding(beam=4, repetition_penalty=1.3, no_repeat_ngram_size=3
 # so the retry goes straight to the next route instead of costing a beam search per sentence.
 SYSTEMATIC_SHARE = 0.6
 SYSTEMATIC_MIN = 8
-CHUNK = 64  # sentences per engine call, as in the runner
 _RUNNER_GAVE_UP = "; those sentences were kept untranslated"
 
 
@@ -57,6 +58,10 @@ class _Needs:
 
     spans: tuple[str, ...]  # protected spans and unrepresentable characters, each as often as in the source
     terms: tuple[tuple[str, str], ...]  # (source term, required target term) per occurrence
+
+
+Job = tuple[str, str, str]  # (src, tgt, source sentence): one sentence of one pair
+Pair = tuple[str, str]
 
 
 def check_and_repair(
@@ -72,19 +77,105 @@ def check_and_repair(
     glossary = glossary or Glossary()
     quality = Quality({}, {})
     engines = pool.loaded
-    for engine_name, src, tgt, texts in _pairs(plan):
+    for engine_name, pairs in plan.tasks.items():
         engine = engines.get(engine_name)
         if engine is None:
             continue
-        _Pair(engine_name, engine, src, tgt, texts, run, pool, registry, checker, glossary, quality).repair()
+        _repair_engine(engine, [
+            _Pair(engine_name, engine, src, tgt, texts, run, pool, registry, checker, glossary, quality)
+            for (src, tgt), texts in pairs.items()
+        ])
     return quality
 
 
-def _pairs(plan: Plan) -> Iterator[tuple[str, str, str, dict[str, tuple[str, ...]]]]:
-    """(engine name, src, tgt, {sentence: protected spans}) for every pair the plan sends to an engine."""
-    for engine_name, pairs in plan.tasks.items():
-        for (src, tgt), texts in pairs.items():
-            yield engine_name, src, tgt, texts
+def _repair_engine(engine: Engine, pairs: list[_Pair]) -> None:
+    """The steps for every pair one engine served.  Each step's retries, over all the pairs,
+    go to an engine as one `translate_multi` job, as the runner's first attempt did: one
+    document into twenty NLLB languages retries in a few shared batches, not twenty calls."""
+    by_pair = pairs_by(pairs)
+    first: dict[Job, str] = {}
+    for pair in pairs:
+        first.update(pair.first_outputs())
+    enforced = _enforce(engine, {job: by_pair[job[:2]].needs[job[2]] for job in first}, first)
+    for job, output in {**first, **enforced}.items():
+        by_pair[job[:2]].offer(job[2], output, FIRST)
+    for pair in pairs:
+        if pair.failed:
+            for text, output in pair.isolate(pair.failed).items():
+                pair.offer(text, output, FIRST)
+    _attempt_safer(engine, pairs)
+    _attempt_fallback(pairs)
+    for pair in pairs:
+        pair.finish()
+
+
+def pairs_by(pairs: list[_Pair]) -> dict[Pair, _Pair]:
+    """Each pair's repair by its (src, tgt): one engine serves a pair once."""
+    return {(pair.src, pair.tgt): pair for pair in pairs}
+
+
+def _enforce(engine: Engine, needs: dict[Job, _Needs], outputs: dict[Job, str]) -> dict[Job, str]:
+    """Outputs that lack a required span or term, redone around them (the runner's span repair,
+    extended to the characters this model cannot represent and to fixed glossary terms)."""
+    lacking = {job: needs[job] for job, out in outputs.items()
+               if lost_spans(out, needs[job].spans) or missing_terms(out, needs[job].terms)}
+    if not lacking:
+        return {}
+    try:
+        return _join(engine, {job: _around(job[2], n) for job, n in lacking.items()}, None,
+                     {job: dict(n.terms) for job, n in lacking.items()})
+    except Exception:  # noqa: BLE001 - the outputs stand, flagged span_lost, and go on to the retries
+        return {}
+
+
+def _attempt_safer(engine: Engine, pairs: list[_Pair]) -> None:
+    """Step 3 for every pair whose flags are not systematic, in one job."""
+    tunable = engine.tunable_decoding
+    needs: dict[Job, _Needs] = {}
+    split: set[Job] = set()
+    for pair in pairs:
+        flagged = [t for t, (_, flags, _) in pair.best.items() if flags]
+        pair.quality.retried += len(flagged)
+        if not flagged or _systematic(len(flagged), len(pair.best)):
+            continue
+        for text in flagged:
+            job = (pair.src, pair.tgt, text)
+            needs[job] = pair.needs[text]
+            if not tunable or any(f.code == "length_ratio" for f in pair.best[text][1]):
+                split.add(job)
+    if not needs:
+        return
+    outputs, failed = _guarded_by_pair(engine, needs, decoding=SAFER_DECODING if tunable else None, split=split)
+    by_pair = pairs_by(pairs)
+    for (src, tgt), exc in failed.items():  # a failed retry leaves the first attempt standing
+        count = sum(1 for job in needs if job[:2] == (src, tgt))
+        pair = by_pair[(src, tgt)]
+        pair.run.problems.append(f"{pair.name} failed retrying {count} flagged sentence(s) {src}→{tgt}: {exc}")
+    for job, output in outputs.items():
+        by_pair[job[:2]].offer(job[2], output, SAFER)
+
+
+def _attempt_fallback(pairs: list[_Pair]) -> None:
+    """Step 4: each pair's still-flagged sentences to its next route; pairs that land on the
+    same engine share one job."""
+    groups: dict[int, tuple[Engine, dict[Job, _Needs]]] = {}
+    by_pair = pairs_by(pairs)
+    for pair in pairs:
+        rest = [t for t in pair.needs if t not in pair.best or pair.best[t][1]]
+        engine = pair.next_engine() if rest else None
+        if engine is None:
+            continue
+        _, needs = groups.setdefault(id(engine), (engine, {}))
+        needs.update({(pair.src, pair.tgt, t): pair.needs_for(engine, t) for t in rest})
+    for engine, needs in groups.values():
+        try:
+            outputs, failed = _guarded_by_pair(engine, needs)
+        except Exception as exc:  # noqa: BLE001 - e.g. counting tokens failed: every pair alike
+            outputs, failed = {}, {job[:2]: exc for job in needs}
+        for (src, tgt), exc in failed.items():
+            by_pair[(src, tgt)].run.problems.append(f"{engine.spec.name} failed as the fallback for {src}→{tgt}: {exc}")
+        for job, output in outputs.items():
+            by_pair[job[:2]].offer(job[2], output, f"{FALLBACK}:{engine.model_id}", needs[job])
 
 
 class _Pair:
@@ -99,28 +190,19 @@ class _Pair:
         self.protected = texts
         self.terms = {text: tuple(glossary.fixed_terms(text, tgt)) for text in texts}
         self.needs = {text: self.needs_for(engine, text) for text in texts}
+        self.failed = [t for t in texts if self.key(t) not in run.translations]
         # best so far per sentence: (text, flags, attempt)
         self.best: dict[str, tuple[str, tuple[Flag, ...], str]] = {}
 
     def key(self, text: str) -> TaskKey:
         return (self.name, self.src, self.tgt, text)
 
-    def repair(self) -> None:
-        failed = [t for t in self.needs if self.key(t) not in self.run.translations]
-        first = {t: self.run.translations[self.key(t)] for t in self.needs if t not in failed}
-        for text, output in {**first, **self.enforce(first)}.items():
-            self.offer(text, output, FIRST)
-        if failed:
-            rescued = self.isolate(failed)
-            for text, output in rescued.items():
-                self.offer(text, output, FIRST)
-        flagged = [t for t, (_, flags, _) in self.best.items() if flags]
-        self.quality.retried += len(flagged)
-        if flagged and not _systematic(len(flagged), len(self.best)):
-            self.attempt_safer(flagged)
-        rest = [t for t in self.needs if t not in self.best or self.best[t][1]]
-        if rest:
-            self.attempt_fallback(rest)
+    def first_outputs(self) -> dict[Job, str]:
+        """The runner's translation of each sentence it did not fail on."""
+        return {(self.src, self.tgt, t): self.run.translations[self.key(t)] for t in self.needs if t not in self.failed}
+
+    def finish(self) -> None:
+        """Keep each sentence's best attempt; record its flags and which attempt it was."""
         for text, (output, flags, attempt) in self.best.items():
             key = self.key(text)
             self.run.translations[key] = output
@@ -128,10 +210,8 @@ class _Pair:
                 self.quality.flags[key] = flags
             if attempt != FIRST:
                 self.quality.attempts[key] = attempt
-        if failed:
-            self.report_failure(failed)
-
-    # --- attempts ---------------------------------------------------------------------------
+        if self.failed:
+            self.report_failure(self.failed)
 
     def needs_for(self, engine: Engine, text: str) -> _Needs:
         """What `text`'s translation by `engine` must contain: its protected spans, the characters
@@ -148,19 +228,6 @@ class _Pair:
         if text not in self.best or len(flags) < len(self.best[text][1]):
             self.best[text] = (output, flags, attempt)
 
-    def enforce(self, outputs: dict[str, str]) -> dict[str, str]:
-        """Outputs that lack a required span or term, redone around them (the runner's span repair,
-        extended to the characters this model cannot represent and to fixed glossary terms)."""
-        lacking = {t: self.needs[t] for t, out in outputs.items()
-                   if lost_spans(out, self.needs[t].spans) or missing_terms(out, self.needs[t].terms)}
-        if not lacking:
-            return {}
-        try:
-            return _join(self.engine, {t: _around(t, needs) for t, needs in lacking.items()}, self.src, self.tgt,
-                         None, {term: required for needs in lacking.values() for term, required in needs.terms})
-        except Exception:  # noqa: BLE001 - the outputs stand, flagged span_lost, and go on to the retries
-            return {}
-
     def isolate(self, failed: list[str]) -> dict[str, str]:
         """Retry sentences the engine failed on, halving around failures: one bad sentence costs
         only itself.  An engine that fails every call is given up on after a few."""
@@ -173,7 +240,8 @@ class _Pair:
             if not done and failures >= budget:
                 return
             try:
-                done.update(translate_guarded(self.engine, {t: self.needs[t] for t in batch}, self.src, self.tgt))
+                outputs = translate_guarded(self.engine, {(self.src, self.tgt, t): self.needs[t] for t in batch})
+                done.update((job[2], output) for job, output in outputs.items())
                 return
             except Exception:  # noqa: BLE001 - any engine failure: narrow it down
                 failures += 1
@@ -190,39 +258,18 @@ class _Pair:
             attempt(failed)
         return done
 
-    def attempt_safer(self, texts: list[str]) -> None:
-        tunable = self.engine.tunable_decoding
-        split = {t for t in texts if not tunable or any(f.code == "length_ratio" for f in self.best[t][1])}
-        try:
-            outputs = translate_guarded(self.engine, {t: self.needs[t] for t in texts}, self.src, self.tgt,
-                                        decoding=SAFER_DECODING if tunable else None, split=split)
-        except Exception as exc:  # noqa: BLE001 - a failed retry leaves the first attempt standing
-            self.run.problems.append(f"{self.name} failed retrying {len(texts)} flagged sentence(s) "
-                                     f"{self.src}→{self.tgt}: {exc}")
-            return
-        for text, output in outputs.items():
-            self.offer(text, output, SAFER)
-
-    def attempt_fallback(self, texts: list[str]) -> None:
+    def next_engine(self) -> Engine | None:
+        """The engine of the next route models.yaml lists for this pair, when one can run here."""
         candidates = self.registry.candidates(self.src, self.tgt)
         names = [spec.name for spec in candidates]
         later = candidates[names.index(self.name) + 1 :] if self.name in names else [c for c in candidates if c.name != self.name]
         if not later:
-            return
+            return None
         try:
             engine, _ = self.pool.choose(later, self.src, self.tgt)
         except EngineError:
-            return
-        if engine is None:
-            return  # no later route can run here (e.g. offline): the flags stay
-        try:
-            needs = {t: self.needs_for(engine, t) for t in texts}
-            outputs = translate_guarded(engine, needs, self.src, self.tgt)
-        except Exception as exc:  # noqa: BLE001
-            self.run.problems.append(f"{engine.spec.name} failed as the fallback for {self.src}→{self.tgt}: {exc}")
-            return
-        for text, output in outputs.items():
-            self.offer(text, output, f"{FALLBACK}:{engine.model_id}", needs[text])
+            return None
+        return engine  # None when no later route can run here (e.g. offline): the flags stay
 
     def report_failure(self, failed: list[str]) -> None:
         """Say what became of the sentences the runner reported kept untranslated."""
@@ -244,62 +291,81 @@ def _systematic(flagged: int, total: int) -> bool:
     return flagged >= SYSTEMATIC_MIN and flagged >= SYSTEMATIC_SHARE * total
 
 
+def _guarded_by_pair(
+    engine: Engine, needs: dict[Job, _Needs], **options: Any,
+) -> tuple[dict[Job, str], dict[Pair, Exception]]:
+    """All pairs in one job; should that fail, pair by pair, so one pair's failure stays its own."""
+    pairs = sorted({job[:2] for job in needs})
+    try:
+        return translate_guarded(engine, needs, **options), {}
+    except Exception as exc:  # noqa: BLE001 - narrowed down below, reported by the caller
+        if len(pairs) == 1:
+            return {}, {pairs[0]: exc}
+    outputs: dict[Job, str] = {}
+    failed: dict[Pair, Exception] = {}
+    for pair in pairs:
+        try:
+            outputs.update(translate_guarded(engine, {job: n for job, n in needs.items() if job[:2] == pair}, **options))
+        except Exception as exc:  # noqa: BLE001
+            failed[pair] = exc
+    return outputs, failed
+
+
 def translate_guarded(
     engine: Engine,
-    texts: dict[str, _Needs],
-    src: str,
-    tgt: str,
+    texts: dict[Job, _Needs],
     *,
     decoding: Decoding | None = None,
-    split: set[str] | frozenset[str] = frozenset(),
-) -> dict[str, str]:
-    """Translate each text so that nothing is lost: cut to the model's input limit (or into
-    halves, for texts in `split`), send ALL-CAPS text in sentence case, and translate around
-    any required span or term the output lacks, putting it back."""
-    send = {text: (sentence_case(text, needs.spans) if is_all_caps(text, needs.spans) else text) for text, needs in texts.items()}
-    pieces: dict[str, list[Piece]] = {}
-    for text, sent in send.items():
-        n = engine.count_tokens([sent])[0] if text in split else 0
-        pieces[text] = split_long(sent, max(3, n // 2), engine.count_tokens) if n >= 6 else [Piece(sent, True)]
-    out = _join(engine, pieces, src, tgt, decoding, {})
-    for text, needs in texts.items():
-        if text != send[text]:
-            out[text] = upper_outside(out[text], needs.spans)
-        if lost_spans(out[text], needs.spans) or missing_terms(out[text], needs.terms):
-            around = _around(send[text], needs)
-            joined = _join(engine, {text: around}, src, tgt, decoding, dict(needs.terms))[text]
-            out[text] = upper_outside(joined, needs.spans) if text != send[text] else joined
+    split: set[Job] | frozenset[Job] = frozenset(),
+) -> dict[Job, str]:
+    """Translate each (src, tgt, text) so that nothing is lost: cut to the model's input limit
+    (or into halves, for jobs in `split`), send ALL-CAPS text in sentence case, and translate
+    around any required span or term the output lacks, putting it back."""
+    send = {job: (sentence_case(job[2], needs.spans) if is_all_caps(job[2], needs.spans) else job[2])
+            for job, needs in texts.items()}
+    halve = sorted({send[job] for job in texts if job in split})
+    lengths = dict(zip(halve, engine.count_tokens(halve))) if halve else {}
+    pieces: dict[Job, list[Piece]] = {}
+    for job, sent in send.items():
+        n = lengths[sent] if job in split else 0
+        pieces[job] = split_long(sent, max(3, n // 2), engine.count_tokens) if n >= 6 else [Piece(sent, True)]
+    out = _join(engine, pieces, decoding, {})
+    redo: dict[Job, list[Piece]] = {}
+    for job, needs in texts.items():
+        if job[2] != send[job]:
+            out[job] = upper_outside(out[job], needs.spans)
+        if lost_spans(out[job], needs.spans) or missing_terms(out[job], needs.terms):
+            redo[job] = _around(send[job], needs)
+    if redo:
+        joined = _join(engine, redo, decoding, {job: dict(texts[job].terms) for job in redo})
+        for job, text in joined.items():
+            out[job] = upper_outside(text, texts[job].spans) if job[2] != send[job] else text
     return out
 
 
 def _join(
-    engine: Engine, pieces: dict[str, list[Piece]], src: str, tgt: str, decoding: Decoding | None,
-    replace: dict[str, str],
-) -> dict[str, str]:
-    """Translate every translatable piece once; join each text's pieces, fixed terms replaced.
-    A piece longer than the model's input limit is cut first, as the runner does."""
+    engine: Engine, pieces: dict[Job, list[Piece]], decoding: Decoding | None, replace: dict[Job, dict[str, str]],
+) -> dict[Job, str]:
+    """Translate every translatable piece of every pair once, in one job; join each text's
+    pieces, fixed terms (`replace`, per job) put in place of the source terms.  A piece longer
+    than the model's input limit is cut first, as the runner does."""
     limit = engine.max_input_tokens
     if limit:
-        runs = list(dict.fromkeys(p.text for parts in pieces.values() for p in parts if p.translate))
+        runs = sorted({p.text for parts in pieces.values() for p in parts if p.translate})
         long = {t for t, n in zip(runs, engine.count_tokens(runs) if runs else []) if n > limit}
         if long:
-            pieces = {text: [q for p in parts for q in (split_long(p.text, limit, engine.count_tokens)
-                                                      if p.translate and p.text in long else [p])]
-                      for text, parts in pieces.items()}
-    unique = list(dict.fromkeys(p.text for parts in pieces.values() for p in parts if p.translate))
-    done: dict[str, str] = {}
-    for start in range(0, len(unique), CHUNK):
-        chunk = unique[start : start + CHUNK]
-        if decoding is not None and engine.tunable_decoding:
-            translated = engine.translate(chunk, src, tgt, decoding=decoding)
-        else:
-            translated = engine.translate(chunk, src, tgt)
-        if len(translated) != len(chunk):
-            raise EngineError(f"engine returned {len(translated)} translations for {len(chunk)} sentences")
-        done.update(zip(chunk, translated))
+            pieces = {job: [q for p in parts for q in (split_long(p.text, limit, engine.count_tokens)
+                                                     if p.translate and p.text in long else [p])]
+                      for job, parts in pieces.items()}
+    rows = list(dict.fromkeys((p.text, src, tgt) for (src, tgt, _), parts in pieces.items() for p in parts if p.translate))
+    translated = engine.translate_multi(rows, decoding=decoding) if rows else []
+    if len(translated) != len(rows):
+        raise EngineError(f"engine returned {len(translated)} translations for {len(rows)} sentences")
+    done = dict(zip(rows, translated))
     return {
-        text: "".join(done[p.text] if p.translate else replace.get(p.text, p.text) for p in parts)
-        for text, parts in pieces.items()
+        job: "".join(done[(p.text, job[0], job[1])] if p.translate else replace.get(job, {}).get(p.text, p.text)
+                     for p in parts)
+        for job, parts in pieces.items()
     }
 
 
