@@ -190,3 +190,42 @@ def spec_for(name):
     from qa_fakes import spec
 
     return spec(name)
+
+
+class _JobCounter(Scripted):
+    """Records which language pairs each `translate_multi` job holds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.jobs: list[tuple[set[str], object]] = []
+
+    def translate_multi(self, rows, on_progress=None, decoding=None):
+        self.jobs.append(({tgt for _, _, tgt in rows}, decoding))
+        return super().translate_multi(rows, on_progress, decoding)
+
+
+def test_the_retries_of_all_targets_go_to_the_engine_as_one_job():
+    """A document into several languages: the safer-decoding retries of every language share
+    one job (so an NLLB engine batches them together), as the first attempt did."""
+    targets = ["en", "de", "fr", "es"]
+    engine = _JobCounter(spec_for("m"), EngineOptions(), script=looping)
+    [result] = run([make_doc(SENTENCE, "Russland har bedt om mer ammunisjon fra Nord-Korea i år.")], targets,
+                   registry_of("m"), pool_of({"m": engine}))
+    assert [(sorted(langs), decoding) for langs, decoding in engine.jobs] == [
+        (sorted(targets), None), (sorted(targets), SAFER_DECODING)]
+    for lang in targets:
+        assert [block.attempt for block in result.translations[lang]] == ["safer_decoding", "safer_decoding"]
+
+
+def test_one_target_whose_retry_fails_does_not_cost_the_others_theirs():
+    def looping_but_german_crashes(text, src, tgt, decoding):
+        if decoding is not None and tgt == "de":
+            raise RuntimeError("CUDA error: device-side assert triggered")
+        return looping(text, src, tgt, decoding)
+
+    engine = Scripted(spec_for("m"), EngineOptions(), script=looping_but_german_crashes)
+    [result] = run([make_doc(SENTENCE)], ["en", "de"], registry_of("m"), pool_of({"m": engine}))
+    assert result.translations["en"][0].attempt == "safer_decoding"
+    assert result.translations["de"][0].attempt == "first"
+    assert [f.code for f in result.translations["de"][0].flags] == ["repetition"]
+    assert any("failed retrying 1 flagged sentence(s) nb→de" in p for p in result.problems)
