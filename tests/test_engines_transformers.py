@@ -72,7 +72,7 @@ def spy_generate(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[dict[s
 
     def generate(**kwargs: Any) -> Any:
         output = real(**kwargs)
-        calls.append({"input_ids": kwargs["input_ids"], "kwargs": kwargs, "output": output})
+        calls.append({"input_ids": kwargs.get("input_ids"), "kwargs": kwargs, "output": output})
         return output
 
     monkeypatch.setattr(engine.model, "generate", generate)  # type: ignore[attr-defined]
@@ -181,13 +181,25 @@ def test_marian_refuses_a_target_token_the_model_lacks(marian: Engine) -> None:
 
 @pytest.mark.slow
 def test_nllb_sets_source_token_and_forces_target_bos(nllb: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The source language is the first input token; the target language is the first token
+    after the decoder start, given as each row's decoder prefix (so one batch may mix targets)."""
     calls = spy_generate(nllb, monkeypatch)
+    encoded: list[Any] = []
+    encoder = nllb.model.get_encoder()  # type: ignore[attr-defined]
+
+    def encode(**kwargs: Any) -> Any:
+        encoded.append(kwargs["input_ids"])
+        return encoder(**kwargs)
+
+    monkeypatch.setattr(nllb.model, "get_encoder", lambda: encode)  # type: ignore[attr-defined]
     nllb.translate(SEGMENTS, "nb", "de")
     tokenizer = nllb.tokenizer  # type: ignore[attr-defined]
     nob, deu = tokenizer.convert_tokens_to_ids("nob_Latn"), tokenizer.convert_tokens_to_ids("deu_Latn")
+    assert sum(len(ids) for ids in encoded) == len([s for s in SEGMENTS if s.strip()])
+    assert all((ids[:, 0] == nob).all() for ids in encoded)
+    assert calls
     for call in calls:
-        assert call["kwargs"]["forced_bos_token_id"] == deu
-        assert (call["input_ids"][:, 0] == nob).all()
+        assert (call["kwargs"]["decoder_input_ids"][:, 1] == deu).all()
         # position 0 is the decoder start (</s>); the first generated token is the language
         assert (call["output"][:, 1] == deu).all()
 
@@ -217,7 +229,7 @@ def test_count_tokens_uses_the_real_tokenizer(marian: Engine, nllb: Engine) -> N
 
 @pytest.mark.slow
 def test_max_input_tokens_from_model_or_spec(marian: Engine, nllb: Engine, tiny_marian_dir: Path) -> None:
-    from multitrans.engines.transformers_common import model_token_limit
+    from multitrans.engines.vocabulary import model_token_limit
 
     assert marian.max_input_tokens == 512
     assert nllb.max_input_tokens == 1024

@@ -51,7 +51,7 @@ class EngineOptions:
     device: str = "auto"  # auto | cpu | cuda
     beam: int = 1
     offline: bool = False
-    batch_size: int = 16
+    batch_size: int | None = None  # most rows per batch; None: the device's token budget decides (schedule.py)
     cache_dir: str | None = None
     allow_pickle: bool = False  # load pickled .bin weights (they can run code when unpickled); --allow-pickle
 
@@ -68,6 +68,16 @@ class Decoding:
     beam: int | None = None
     repetition_penalty: float | None = None
     no_repeat_ngram_size: int | None = None
+
+    def penalties(self) -> dict[str, Any]:
+        """The settings besides the beam, under the names both transformers' `generate` and
+        CTranslate2's `translate_batch` use."""
+        extra: dict[str, Any] = {}
+        if self.repetition_penalty:
+            extra["repetition_penalty"] = self.repetition_penalty
+        if self.no_repeat_ngram_size:
+            extra["no_repeat_ngram_size"] = self.no_repeat_ngram_size
+        return extra
 
 
 class Engine(ABC):

@@ -39,7 +39,6 @@ from typing import Any
 import ctranslate2
 
 from ..convert import COMPUTE_TYPES, HF_FILES, cache_root, convert_model, find_converted, read_metadata
-from ..languages import flores_code
 from ..schedule import (
     CPU_BATCH_MEMORY,
     Budget,
@@ -50,11 +49,10 @@ from ..schedule import (
     split_where,
     token_batches,
 )
-from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable, OptionsError
+from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
+from .vocabulary import MarianVocabulary, NllbVocabulary, TokenizedModel, model_token_limit
 
 Row = tuple[str, str, str]  # text, src, tgt
-# Tokenizers without a configured limit report ~1e30; anything above this is "unset".
-_SANE_TOKEN_LIMIT = 1_000_000
 
 
 def load_converted(spec: ModelSpec, options: EngineOptions) -> Engine | None:
@@ -102,7 +100,7 @@ def compute_type(quantization: str, device: str) -> str:
     return wanted if wanted in supported else "float32"
 
 
-class Ct2Engine(Engine):
+class Ct2Engine(TokenizedModel):
     """One converted model, loaded for the whole run; subclasses say how rows are tokenized."""
 
     tunable_decoding = True
@@ -119,7 +117,7 @@ class Ct2Engine(Engine):
         generation = _json(hf / "generation_config.json")
         self.min_new_tokens = _positive(generation.get("min_new_tokens"))
         self.max_new_tokens = _positive(generation.get("max_new_tokens"))
-        self.model_limit = _token_limit(getattr(self.tokenizer, "model_max_length", None),
+        self.model_limit = model_token_limit(getattr(self.tokenizer, "model_max_length", None),
                                         config.get("max_position_embeddings"))
         self._shape = (int(config.get("decoder_layers") or 6), int(config.get("d_model") or 512),
                        int(config.get("vocab_size") or 32000))
@@ -131,7 +129,7 @@ class Ct2Engine(Engine):
         except (RuntimeError, ValueError) as err:
             raise EngineError(f"Model {self.model_id}: CTranslate2 could not load {self.model_dir}: {err}") from err
         self._halving = HalvingRunner()
-        self._unknown: dict[str, bool] = {}
+        self._unknown = {}
 
     def _load_tokenizer(self) -> Any:
         from transformers import AutoTokenizer
@@ -153,28 +151,6 @@ class Ct2Engine(Engine):
         """What the weights compute in (the translation memory keys on it)."""
         return self.compute_type
 
-    @property
-    def max_input_tokens(self) -> int | None:
-        return self.spec.max_input_tokens or self.model_limit
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        extra = self._extra_input_tokens()
-        return [len(ids) + extra for ids in self.tokenizer(list(texts))["input_ids"]]
-
-    def unknown_characters(self, text: str) -> set[str]:
-        """Characters the tokenizer turns into <unk>, each tokenized once per run."""
-        unk = self.tokenizer.unk_token_id
-        if unk is None:
-            return set()
-        for char in set(text) - self._unknown.keys():
-            self._unknown[char] = not char.isspace() and unk in self.tokenizer(char, add_special_tokens=False)["input_ids"]
-        return {char for char in set(text) if self._unknown[char]}
-
-    def translate(self, segments: Sequence[str], src: str, tgt: str, decoding: Decoding | None = None) -> list[str]:
-        return self.translate_multi([(text, src, tgt) for text in segments], decoding=decoding)
-
     def translate_multi(
         self, rows: Sequence[Row], on_progress: Callable[[int], None] | None = None, decoding: Decoding | None = None,
     ) -> list[str]:
@@ -190,7 +166,7 @@ class Ct2Engine(Engine):
         self._check_lengths(lengths)
         budgets = [self.output_budget(n) for n in lengths]
         beam = (decoding.beam if decoding and decoding.beam else None) or self.options.beam
-        extra = _decoding_kwargs(decoding)
+        extra = decoding.penalties() if decoding else {}
         batches = token_batches(lengths, self._budget(lengths, budgets, beam))
         if beam > 1:
             batches = [run for batch in batches for run in split_where(batch, budgets.__getitem__)]
@@ -207,10 +183,10 @@ class Ct2Engine(Engine):
         """The device's batch budget, with no more CPU rows than fit the batch memory for this job's rows."""
         budget = Budget.for_device(self.device, beam)
         if self.device != "cpu":
-            return budget  # a GPU that runs out of memory halves the batch instead
+            return self.rows_allowed(budget)  # a GPU that runs out of memory halves the batch instead
         middle = len(lengths) // 2
         row = decoder_row_bytes(*self._shape, sorted(lengths)[middle], sorted(budgets)[middle], beam)
-        return budget.within(row, CPU_BATCH_MEMORY)
+        return self.rows_allowed(budget.within(row, CPU_BATCH_MEMORY))
 
     def output_budget(self, input_tokens: int) -> int:
         """Most tokens a row may decode (its target prefix included, its </s> not): the
@@ -251,14 +227,6 @@ class Ct2Engine(Engine):
             ids.append(self.tokenizer.convert_tokens_to_ids(tokens))
         return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
-    def _check_lengths(self, lengths: list[int]) -> None:
-        """Over-long input would be cut or crash the position table: refuse it loudly."""
-        if self.model_limit is not None and max(lengths) > self.model_limit:
-            raise EngineError(
-                f"A segment has {max(lengths)} tokens, more than model {self.model_id} takes ({self.model_limit}); "
-                "it should have been split before translation."
-            )
-
     def _tokens(self, texts: list[str]) -> list[list[str]]:
         return [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(texts)["input_ids"]]
 
@@ -269,89 +237,27 @@ class Ct2Engine(Engine):
     def _target_prefixes(self, rows: list[Row]) -> list[list[str]] | None:
         return None
 
-    def _extra_input_tokens(self) -> int:
-        return 0
 
-
-class Ct2MarianEngine(Ct2Engine):
+class Ct2MarianEngine(MarianVocabulary, Ct2Engine):
     """An opus-mt model in CTranslate2; multi-target ones get their `>>xx<<` token in the source."""
 
-    def check(self, src: str, tgt: str) -> None:
-        self._target_token(tgt)
-
     def _source_tokens(self, rows: list[Row]) -> list[list[str]]:
-        texts = []
-        for text, _, tgt in rows:
-            token = self._target_token(tgt)
-            texts.append(f"{token} {text}" if token else text)
-        return self._tokens(texts)
-
-    def _extra_input_tokens(self) -> int:
-        return 1 if self.spec.target_token else 0
-
-    def _target_token(self, tgt: str) -> str | None:
-        """As the transformers runtime: an unknown `>>xx<<` token would be read as text and the
-        model would silently pick some other language."""
-        if not self.spec.target_token:
-            return None
-        token = self.spec.target_token.format(code=self.spec.target_codes.get(tgt, tgt))
-        vocabulary = self.tokenizer.get_vocab()
-        if token not in vocabulary:
-            known = sorted(t for t in vocabulary if t.startswith(">>") and t.endswith("<<"))
-            raise ModelUnavailable(
-                f"Model {self.model_id} has no target token {token} for {tgt!r}; it knows: {', '.join(known) or 'none'}."
-            )
-        return token
+        return self._tokens([self._with_target_token(text, tgt) for text, _, tgt in rows])
 
 
-class Ct2NllbEngine(Ct2Engine):
+class Ct2NllbEngine(NllbVocabulary, Ct2Engine):
     """An NLLB-200 model in CTranslate2: the source language token comes from the tokenizer,
     the target language is each row's one-token target prefix."""
 
-    def check(self, src: str, tgt: str) -> None:
-        self._language_token(src)
-        self._language_token(tgt)
-
     def _source_tokens(self, rows: list[Row]) -> list[list[str]]:
-        """Tokenized per source language, since the tokenizer's `src_lang` decides the token it prepends."""
-        out: list[list[str] | None] = [None] * len(rows)
-        by_source: dict[str, list[int]] = {}
-        for i, (_, src, _) in enumerate(rows):
-            by_source.setdefault(src, []).append(i)
-        for src, indices in by_source.items():
-            self.tokenizer.src_lang = self._language_token(src)
-            for i, tokens in zip(indices, self._tokens([rows[i][0] for i in indices])):
-                out[i] = tokens
-        return out  # type: ignore[return-value]
+        return [self.tokenizer.convert_ids_to_tokens(ids) for ids in self._source_ids([(src, text) for text, src, _ in rows])]
 
     def _target_prefixes(self, rows: list[Row]) -> list[list[str]]:
         tokens = {tgt: self._language_token(tgt) for tgt in {tgt for _, _, tgt in rows}}
         return [[tokens[tgt]] for _, _, tgt in rows]
 
-    def _language_token(self, code: str) -> str:
-        """Our code as a FLORES-200 token this model knows; an unknown one would become <unk>."""
-        try:
-            token = flores_code(code)
-        except ValueError as err:
-            raise ModelUnavailable(f"Model {self.model_id}: {err}") from err
-        if self.tokenizer.convert_tokens_to_ids(token) == self.tokenizer.unk_token_id:
-            raise ModelUnavailable(f"Model {self.model_id} has no language token {token} (for {code!r}).")
-        return token
-
 
 _ENGINES: dict[str, type[Ct2Engine]] = {"marian": Ct2MarianEngine, "nllb": Ct2NllbEngine}
-
-
-def _decoding_kwargs(decoding: Decoding | None) -> dict[str, Any]:
-    """The retry settings CTranslate2 has direct counterparts for."""
-    if decoding is None:
-        return {}
-    extra: dict[str, Any] = {}
-    if decoding.repetition_penalty:
-        extra["repetition_penalty"] = decoding.repetition_penalty
-    if decoding.no_repeat_ngram_size:
-        extra["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
-    return extra
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -365,9 +271,3 @@ def _json(path: Path) -> dict[str, Any]:
 
 def _positive(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
-
-
-def _token_limit(tokenizer_limit: int | None, positions: int | None) -> int | None:
-    """As the transformers runtime: the tokenizer's limit when configured, never more than the positions."""
-    limits = [int(n) for n in (tokenizer_limit, positions) if n and 0 < n < _SANE_TOKEN_LIMIT]
-    return min(limits) if limits else None

@@ -17,19 +17,14 @@ import torch
 from transformers import LogitsProcessorList
 from transformers.modeling_outputs import BaseModelOutput
 
-from ..languages import flores_code
 from ..schedule import token_batches
-from .base import Decoding, ModelUnavailable
+from .base import Decoding
 from .transformers_common import RowLengthLimit, Seq2SeqEngine
+from .vocabulary import NllbVocabulary
 
 
-class NllbEngine(Seq2SeqEngine):
+class NllbEngine(NllbVocabulary, Seq2SeqEngine):
     """An NLLB-200 checkpoint; every segment of one `translate` call shares src and tgt."""
-
-    def check(self, src: str, tgt: str) -> None:
-        """Both languages need a FLORES-200 token in this checkpoint."""
-        self._language_token(src)
-        self._language_token(tgt)
 
     def translate_multi(
         self, rows: Sequence[tuple[str, str, str]], on_progress: Callable[[int], None] | None = None,
@@ -68,18 +63,6 @@ class NllbEngine(Seq2SeqEngine):
                 on_progress(len(members))
         return results
 
-    def _source_ids(self, sources: list[tuple[str, str]]) -> list[list[int]]:
-        """Token ids per (src, text), tokenized per source language (src_lang decides the prepended token)."""
-        out: list[list[int]] = [[] for _ in sources]
-        by_language: dict[str, list[int]] = {}
-        for n, (src, _) in enumerate(sources):
-            by_language.setdefault(src, []).append(n)
-        for src, members in by_language.items():
-            self.tokenizer.src_lang = self._language_token(src)
-            for n, row in zip(members, self.tokenizer([sources[n][1] for n in members])["input_ids"]):
-                out[n] = row
-        return out
-
     def _generate_shared(
         self, sources: list[list[int]], source_of: list[int], languages: list[int], beam: int, tuning: dict[str, Any],
     ) -> list[str]:
@@ -111,14 +94,3 @@ class NllbEngine(Seq2SeqEngine):
         # The tokenizer is stateful: src_lang decides the language token it prepends.
         self.tokenizer.src_lang = self._language_token(src)
         return {"forced_bos_token_id": self.tokenizer.convert_tokens_to_ids(self._language_token(tgt))}
-
-    def _language_token(self, code: str) -> str:
-        """Our code as a FLORES-200 token this model knows; an unknown token would become
-        <unk> and the model would translate into whatever language it liked."""
-        try:
-            token = flores_code(code)
-        except ValueError as err:
-            raise ModelUnavailable(f"Model {self.model_id}: {err}") from err
-        if self.tokenizer.convert_tokens_to_ids(token) == self.tokenizer.unk_token_id:
-            raise ModelUnavailable(f"Model {self.model_id} has no language token {token} (for {code!r}).")
-        return token

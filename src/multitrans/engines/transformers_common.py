@@ -8,7 +8,7 @@ token) and which extra generation arguments they need (NLLB's forced BOS).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -16,14 +16,12 @@ from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from ..schedule import CPU_BATCH_MEMORY, Budget, HalvingRunner, cpu_threads, decoder_row_bytes, token_batches
-from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
+from .base import Decoding, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
-
-# Tokenizers without a configured limit report ~1e30; anything above this is "unset".
-_SANE_TOKEN_LIMIT = 1_000_000
+from .vocabulary import TokenizedModel, model_token_limit
 
 
-class Seq2SeqEngine(Engine):
+class Seq2SeqEngine(TokenizedModel):
     """One Hugging Face encoder-decoder translation model, loaded for the whole run."""
 
     tunable_decoding = True
@@ -33,7 +31,7 @@ class Seq2SeqEngine(Engine):
         self.model_dir = resolve_model_dir(spec, options)
         self.device = select_device(options.device)
         self.tokenizer, self.model = self._load()
-        self._unknown: dict[str, bool] = {}  # character -> tokenizes to <unk>
+        self._unknown = {}
         # A CUDA out-of-memory error halves the batch and retries (schedule.py) instead of failing the pair.
         self._halving = HalvingRunner(on_oom=torch.cuda.empty_cache if self.device.type == "cuda" else None)
         self.model_limit = model_token_limit(
@@ -121,73 +119,18 @@ class Seq2SeqEngine(Engine):
         """The device's batch budget, with no more CPU rows than fit the batch memory (schedule.py)."""
         budget = Budget.for_device(self.device.type, beam)
         if self.device.type != "cpu":
-            return budget  # a GPU that runs out of memory halves the batch instead
+            return self.rows_allowed(budget)  # a GPU that runs out of memory halves the batch instead
         config = self.model.config
         typical = sorted(lengths)[len(lengths) // 2]
         row = decoder_row_bytes(config.decoder_layers, config.d_model, config.vocab_size, typical,
                                 self._output_budget(typical), beam)
-        return budget.within(row, CPU_BATCH_MEMORY)
+        return self.rows_allowed(budget.within(row, CPU_BATCH_MEMORY))
 
     def _decoding(self, decoding: Decoding | None) -> tuple[int, dict[str, Any]]:
         """Beam size and extra `generate` arguments for a call, the run's unless `decoding` overrides."""
-        beam = self.options.beam
-        extra: dict[str, Any] = {}
-        if decoding is not None:
-            beam = decoding.beam or beam
-            if decoding.repetition_penalty:
-                extra["repetition_penalty"] = decoding.repetition_penalty
-            if decoding.no_repeat_ngram_size:
-                extra["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
-        return beam, extra
-
-    @property
-    def max_input_tokens(self) -> int | None:
-        """models.yaml may ask for less than the model takes (e.g. where quality drops)."""
-        return self.spec.max_input_tokens or self.model_limit
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Counts include special tokens, since they take positions in the model's input too."""
-        if not texts:
-            return []
-        extra = self._extra_input_tokens()
-        return [len(ids) + extra for ids in self.tokenizer(list(texts))["input_ids"]]
-
-    def unknown_characters(self, text: str) -> set[str]:
-        """Characters the tokenizer turns into <unk>, each tokenized once per run."""
-        unk = self.tokenizer.unk_token_id
-        if unk is None:
-            return set()
-        for char in set(text) - self._unknown.keys():
-            self._unknown[char] = not char.isspace() and unk in self.tokenizer(char, add_special_tokens=False)["input_ids"]
-        return {char for char in set(text) if self._unknown[char]}
-
-    def translate(
-        self, segments: Sequence[str], src: str, tgt: str, decoding: Decoding | None = None
-    ) -> list[str]:
-        """Blank segments stay blank (models invent text for them); the rest are generated in
-        length-sorted batches, which wastes less padding, and put back in input order."""
-        results = [""] * len(segments)
-        todo = [i for i, text in enumerate(segments) if text.strip()]
-        if not todo:
-            return results
-        inputs = self._prepare_inputs([segments[i] for i in todo], src, tgt)
-        generate_kwargs = self._generation_kwargs(src, tgt)
-        beam = self.options.beam
-        if decoding is not None:
-            beam = decoding.beam or beam
-            if decoding.repetition_penalty:
-                generate_kwargs["repetition_penalty"] = decoding.repetition_penalty
-            if decoding.no_repeat_ngram_size:
-                generate_kwargs["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
-        lengths = [len(ids) for ids in self.tokenizer(inputs)["input_ids"]]
-        self._check_lengths(lengths)
-        order = sorted(range(len(inputs)), key=lambda k: lengths[k])
-        for batch in _chunks(order, max(1, self.options.batch_size)):
-            outputs = self._halving(batch, lambda part: self._generate(
-                [inputs[k] for k in part], [lengths[k] for k in part], generate_kwargs, beam))
-            for k, text in zip(batch, outputs, strict=True):
-                results[todo[k]] = text
-        return results
+        if decoding is None:
+            return self.options.beam, {}
+        return decoding.beam or self.options.beam, decoding.penalties()
 
     def close(self) -> None:
         """Free the model now rather than at garbage collection, so the next one fits on the GPU.
@@ -203,22 +146,6 @@ class Seq2SeqEngine(Engine):
     def _generation_kwargs(self, src: str, tgt: str) -> dict[str, Any]:
         """Hook: extra `generate` arguments for this pair (NLLB forces the target language)."""
         return {}
-
-    def _extra_input_tokens(self) -> int:
-        """Hook: tokens `_prepare_inputs` adds that `count_tokens` does not see."""
-        return 0
-
-    def _check_lengths(self, lengths: list[int]) -> None:
-        """Over-long input would be truncated or crash the position table: refuse it loudly,
-        since splitting long sentences is the segmenter's job."""
-        if self.model_limit is None:
-            return
-        longest = max(lengths)
-        if longest > self.model_limit:
-            raise EngineError(
-                f"A segment has {longest} tokens, more than model {self.model_id} takes ({self.model_limit}); "
-                "it should have been split before translation."
-            )
 
     def _generate(self, texts: list[str], lengths: list[int], extra: dict[str, Any], beam: int | None = None) -> list[str]:
         beam = beam or self.options.beam
@@ -299,21 +226,9 @@ def select_device(name: str) -> torch.device:
     raise OptionsError(f"Unknown device {name!r}; use auto, cpu or cuda.")
 
 
-def model_token_limit(tokenizer_limit: int | None, positions: int | None) -> int | None:
-    """The longest input the model takes: the tokenizer's limit when configured, never more
-    than the model's position table; None when neither says."""
-    limits = [int(n) for n in (tokenizer_limit, positions) if n and 0 < n < _SANE_TOKEN_LIMIT]
-    return min(limits) if limits else None
-
-
 def _by_pair(rows: Sequence[tuple[str, str, str]], indices: Sequence[int]) -> dict[tuple[str, str], list[int]]:
     """Row indices per (src, tgt), in first-seen order."""
     pairs: dict[tuple[str, str], list[int]] = {}
     for i in indices:
         pairs.setdefault((rows[i][1], rows[i][2]), []).append(i)
     return pairs
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
