@@ -28,18 +28,10 @@ from multitrans.convert import (
 )
 from multitrans.engines import Engine, EngineError, EngineOptions, ModelSpec, load_engine
 from multitrans.engines.base import Decoding, OptionsError
+from samples import SEGMENTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning")]
 
-SEGMENTS = [
-    "Nord-Korea har levert mer enn 1.000 containere til Russland.",
-    "Hei.",
-    "",
-    "Været i Oslo blir kaldt i morgen, med snø på Østlandet.",
-    "Kim Jong Un",
-    "Regjeringen vil legge fram et nytt forslag om skatt på strøm og vannkraft i Norge.",
-    "Hva mener du?",
-]
 TARGETS = {"marian": ["de", "fr", "uk"], "nllb": ["de", "uk", "fr", "en"]}
 
 

@@ -20,18 +20,10 @@ import pytest
 
 from multitrans.engines import Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable, load_engine
 from multitrans.engines import hub
+from samples import SEGMENTS
 
 NB = "Nord-Korea har levert mer enn 1.000 containere til Russland, ifølge Det hvite hus’ talsmann."
 EN = "North Korea has delivered more than 1,000 containers to Russia, according to the White House."
-SEGMENTS = [
-    "Nord-Korea har levert mer enn 1.000 containere til Russland.",
-    "Hei.",
-    "",
-    "Været i Oslo blir kaldt i morgen, med snø på Østlandet.",
-    "Kim Jong Un",
-    "Regjeringen vil legge fram et nytt forslag om skatt på strøm og vannkraft i Norge.",
-    "Hva mener du?",
-]
 MISSING_REPO = "Helsinki-NLP/opus-mt-nb-xx-not-cached"
 
 # MarianTokenizer asks for sacremoses on every load; whether to depend on it is not this file's concern.

@@ -30,6 +30,7 @@ import yaml
 
 from .document import Span
 from .languages import UnknownLanguage, normalize
+from .yamlfile import compose_file
 
 
 class GlossaryError(ValueError):
@@ -98,18 +99,7 @@ def _spaced_word_char(char: str) -> bool:
 def load_glossary(path: str | Path) -> Glossary:
     """Read a glossary file (`keep:` and `terms:` at its top level)."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GlossaryError(f"cannot read glossary {file}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise GlossaryError(f"glossary {file} is not UTF-8 text (byte {exc.start})") from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark else str(file)
-        raise GlossaryError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from exc
+    root = compose_file(file, "glossary", GlossaryError)
     return parse_glossary(root, file)
 
 

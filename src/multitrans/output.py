@@ -6,8 +6,10 @@ import json
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 
 DEFAULT_LAYOUT = "{lang}/{name}"
 ALIGNED_LAYOUT = "aligned/{name}.jsonl"
@@ -44,11 +46,19 @@ def output_path(out_dir: Path, layout: str, name: str, lang: str) -> Path:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and a rename, so no reader ever sees a half-written file."""
+    with atomic_file(path) as handle:
+        handle.write(text)
+
+
+@contextmanager
+def atomic_file(path: Path, newline: str = "") -> Iterator[TextIO]:
+    """A UTF-8 file that appears at `path` (by rename, after an fsync) only when the block
+    completes; on any error the temporary file is removed and `path` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -17,6 +17,7 @@ import yaml
 from .engines.base import ModelSpec
 from .glossary import Glossary, GlossaryError, parse_glossary
 from .languages import UnknownLanguage, normalize
+from .yamlfile import compose_file
 
 ENGINES = ("marian", "nllb", "apertium")
 _MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options", "runtime"}
@@ -72,16 +73,7 @@ def default_path() -> Path:
 def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate a registry; the packaged default when `path` is None."""
     file = Path(path) if path else default_path()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RegistryError(f"cannot read model registry {file}: {exc.strerror or exc}") from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark else str(file)
-        raise RegistryError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from exc
+    root = compose_file(file, "model registry", RegistryError)
     return _Parser(file).registry(root)
 
 

@@ -371,17 +371,22 @@ def _join(
 
 def _around(text: str, needs: _Needs) -> list[Piece]:
     """The text as runs between its required spans and source terms, which pass untranslated."""
-    wanted = list(needs.spans) + [term for term, _ in needs.terms]
+    found = _occurrences(text, list(needs.spans) + [term for term, _ in needs.terms])
+    return split_around_spans(text, [text[s:e] for s, e in found])
+
+
+def _occurrences(text: str, items: Sequence[str]) -> list[tuple[int, int]]:
+    """Where `items` occur in `text`, in order, without overlaps: longer items claim their
+    place first, in a fixed order (never set order, which varies between runs)."""
     found: list[tuple[int, int]] = []
-    for item in sorted(set(wanted), key=lambda w: (-len(w), w)):  # a fixed order: never set order
+    for item in sorted(set(items), key=lambda w: (-len(w), w)):
         start = text.find(item)
         while start >= 0:
             end = start + len(item)
             if all(end <= s or start >= e for s, e in found):
                 found.append((start, end))
             start = text.find(item, start + 1)
-    ordered = [text[s:e] for s, e in sorted(found)]
-    return split_around_spans(text, ordered)
+    return sorted(found)
 
 
 def is_all_caps(text: str, spans: Sequence[str] = ()) -> bool:
@@ -408,16 +413,8 @@ def upper_outside(text: str, spans: Sequence[str] = ()) -> str:
 
 
 def _outside(text: str, spans: Sequence[str], change: Callable[[str], str]) -> str:
-    found: list[tuple[int, int]] = []
-    for span in sorted(set(spans), key=lambda w: (-len(w), w)):
-        start = text.find(span)
-        while start >= 0:
-            end = start + len(span)
-            if all(end <= s or start >= e for s, e in found):
-                found.append((start, end))
-            start = text.find(span, start + 1)
     out, cursor = [], 0
-    for start, end in sorted(found):
+    for start, end in _occurrences(text, spans):
         out.append(change(text[cursor:start]))
         out.append(text[start:end])
         cursor = end

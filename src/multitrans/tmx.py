@@ -9,9 +9,7 @@ written as U+FFFD.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from . import __version__
+from .output import atomic_file
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -53,15 +52,6 @@ def write_tmx(entries: Iterable[dict[str, Any]], handle: IO[str], srclang: str =
 
 def export_file(entries: Iterable[dict[str, Any]], path: Path, writer: Any = write_tmx, **kwargs: Any) -> int:
     """Stream `entries` through `writer` into `path` atomically; returns the number written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            count = writer(entries, handle, **kwargs)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, newline="\n") as handle:
+        count: int = writer(entries, handle, **kwargs)
     return count

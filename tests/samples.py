@@ -1,0 +1,15 @@
+"""Sentences both model runtimes are tested on: mixed lengths, a blank one, a name, numbers.
+
+Lengths differ so that length-sorted batching would show any reordering; the blank
+segment must come back blank.
+"""
+
+SEGMENTS = [
+    "Nord-Korea har levert mer enn 1.000 containere til Russland.",
+    "Hei.",
+    "",
+    "Været i Oslo blir kaldt i morgen, med snø på Østlandet.",
+    "Kim Jong Un",
+    "Regjeringen vil legge fram et nytt forslag om skatt på strøm og vannkraft i Norge.",
+    "Hva mener du?",
+]
