@@ -381,3 +381,18 @@ def test_the_manifest_replays_the_journal_of_a_killed_job(tmp_path):
     again.save()
     assert not (state / "manifest.journal").exists()
     assert set(Manifest(state).documents) == {"a.txt"}
+
+
+def test_archive_files_are_vetted_like_translate_inputs(tmp_path):
+    """A byte-order mark is read and dropped; an empty or binary file is one line in the summary."""
+    archive, out = small_archive(tmp_path / "archive"), tmp_path / "out"
+    (archive / "bom.txt").write_bytes(b"\xef\xbb\xbf" + "Kongen har bedt om mer ammunisjon.\n".encode("utf-8"))
+    (archive / "empty.txt").write_bytes(b"")
+    (archive / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    registry, pool, _ = recording_setup()
+    summary = run_batch(archive, ["de"], out, registry=registry, pool=pool, detector=Norwegian())
+    errors = {f["document"]: f["error"] for f in summary.failed}
+    assert set(errors) == {"empty.txt", "image.txt"}
+    assert "is empty" in errors["empty.txt"] and "a PNG image, not text" in errors["image.txt"]
+    translated = (out / "de" / "bom.txt").read_text(encoding="utf-8")
+    assert not translated.startswith("\ufeff") and translated.endswith("\n")

@@ -41,6 +41,7 @@ from .languages import normalize as normalize_language
 from .languages import parse_list
 from .manifest import ALIGNED, Manifest, Stale, document_entry, sha256_bytes
 from .memory import TranslationMemory, no_lookup
+from .inputs import InputError, decode
 from .output import output_path, write_atomic
 from .registry import Registry, load_registry
 
@@ -236,11 +237,13 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
         return None, f"cannot read: {exc.strerror or exc}"
 
 
-def _decode(data: bytes) -> tuple[str | None, str | None]:
+def _decode(data: bytes, name: str) -> tuple[str | None, str | None]:
+    """The same vetting as `translate` (inputs.py): a byte-order mark is read, and an empty,
+    binary, oversized or non-UTF-8 file is one line in the summary naming what was found."""
     try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8 first"
+        return decode(data, name), None
+    except InputError as exc:
+        return None, str(exc)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -360,7 +363,7 @@ def run_batch(
             if not manifest.stale_outputs(path, sha, job.options, job.outputs[path], job.out, job.registry):
                 summary.skipped += 1
                 continue
-            text, error = _decode(data)
+            text, error = _decode(data, str(path))
             if text is None:
                 summary.failed.append({"document": path, "error": error or "cannot decode"})
                 continue
