@@ -210,14 +210,15 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 @needs_apertium
 def test_xliff_round_trip_with_one_edit_and_the_next_run_reuses_it(article: Path, tmp_path: Path) -> None:
     """The issue's "done when": export, edit one segment, import: exactly that segment changes,
-    and the next `translate` run takes it from the memory."""
+    and the next `translate` run takes it from the memory, even though an earlier `translate`
+    had stored the machine translation of that sentence there."""
     out = tmp_path / "out"
     exported = cli("export", str(article), "--to", "da", "--format", "xliff", "--out", str(out), "--offline")
     assert exported.returncode == 1, exported.stderr  # English header/footer: no model offline
     xlf = out / f"{article.name}.da.xlf"
-    machine = cli("translate", str(article), "--to", "da", "--out", str(tmp_path / "mt"), "--offline", "--no-memory")
+    machine = cli("translate", str(article), "--to", "da", "--out", str(out), "--offline")
     assert machine.returncode == 1, machine.stderr
-    machine_text = (tmp_path / "mt" / "da" / article.name).read_text(encoding="utf-8")
+    machine_text = (out / "da" / article.name).read_text(encoding="utf-8")
 
     untouched = cli("import", str(xlf), "--out", str(tmp_path / "same"), "--no-memory")
     assert untouched.returncode == 0, untouched.stderr
@@ -240,6 +241,8 @@ def test_xliff_round_trip_with_one_edit_and_the_next_run_reuses_it(article: Path
     again = cli("translate", str(article), "--to", "da", "--out", str(out), "--offline")
     assert again.returncode == 1, again.stderr
     assert (out / "da" / article.name).read_text(encoding="utf-8") == text
+    rows = [json.loads(line) for line in (out / "aligned" / f"{article.name}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [row["id"] for row in rows if row["translations"]["da"]["attempt"] == "human_edit"] == [4]
     memory = json.loads(cli("memory", "stats", "--out", str(out), "--json").stdout)
     assert memory["entries"] >= 10
 
@@ -263,28 +266,35 @@ def test_tmx_export_of_the_article_is_aligned_and_reproducible(article: Path, tm
     assert all(tu.find("prop[@type='x-engine']").text == "apertium" for tu in units)
 
 
-def test_edits_go_into_the_memory_under_the_engine_key_and_a_held_key_is_reported(tmp_path: Path) -> None:
-    """`import` stores an edit where the next run looks; where the memory already holds a
-    translation of that key (it keeps the first), the edit is reported, not silently lost."""
+def test_edits_go_into_the_memory_under_the_engine_key_and_replace_machine_translation(tmp_path: Path) -> None:
+    """`import` stores an edit where the next run looks, in place of the machine translation
+    the memory held for that key; a later machine translation never replaces an edit."""
     from multitrans.exchange import remember_edits
     from multitrans.memory import EngineIdentity, Entry, TranslationMemory
 
     document = parse_document(MARKDOWN, "post.md")
     xlf = export_xliff(result_for(document), "de", IDENTITIES)
     identity = EngineIdentity(**IDENTITIES[("marian", "tiny/opus-mt-nb-de")])
+    key = identity.key("nb", "de", "Den tar 3 timer.")
     fresh = import_xliff(_edit(xlf, 1, "s2", "Sie dauert drei Stunden."))
     assert remember_edits(fresh, tmp_path / "m.sqlite") == 1 and fresh.problems == []
     with TranslationMemory(tmp_path / "m.sqlite") as memory:
-        [hit] = memory.lookup([identity.key("nb", "de", "Den tar 3 timer.")]).values()
-    assert hit.translation == "Sie dauert drei Stunden."
+        [hit] = memory.lookup([key]).values()
+    assert hit.translation == "Sie dauert drei Stunden." and hit.attempt == "human_edit"
 
+    machine = Entry(key, identity, "nb", "de", "Den tar 3 timer.", "DEN TAR 3 TIMER.")
     with TranslationMemory(tmp_path / "held.sqlite") as memory:
-        key = identity.key("nb", "de", "Den tar 3 timer.")
-        memory.store([Entry(key, identity, "nb", "de", "Den tar 3 timer.", "DEN TAR 3 TIMER.")])
+        memory.store([machine])
     held = import_xliff(_edit(xlf, 1, "s2", "Sie dauert drei Stunden."))
-    assert remember_edits(held, tmp_path / "held.sqlite") == 0
-    assert "already holds another translation of 'Den tar 3 timer.'" in held.problems[0]
-    assert held.text().count("Sie dauert drei Stunden.") == 1  # the document has the edit all the same
+    assert remember_edits(held, tmp_path / "held.sqlite") == 1 and held.problems == []
+    with TranslationMemory(tmp_path / "held.sqlite") as memory:
+        assert memory.lookup([key])[key].translation == "Sie dauert drei Stunden."
+        assert memory.store([machine]) == 0  # a rerun's machine translation does not undo the edit
+        assert memory.lookup([key])[key].translation == "Sie dauert drei Stunden."
+    again = import_xliff(_edit(xlf, 1, "s2", "Es dauert drei Stunden."))
+    assert remember_edits(again, tmp_path / "held.sqlite") == 1  # a newer edit replaces an older one
+    with TranslationMemory(tmp_path / "held.sqlite") as memory:
+        assert memory.lookup([key])[key].translation == "Es dauert drei Stunden."
 
     anonymous = import_xliff(_edit(export_xliff(result_for(document), "de"), 1, "s2", "Sie dauert drei Stunden."))
     assert remember_edits(anonymous, tmp_path / "none.sqlite") == 0

@@ -43,7 +43,7 @@ class BlockTranslation:
     model: str | None
     note: str | None = None
     flags: tuple[Flag, ...] = ()  # quality problems that remain (see qa.py)
-    attempt: str | None = None  # "first", "safer_decoding" or "fallback_route:<model>"; None when no engine ran
+    attempt: str | None = None  # "first", "safer_decoding", "fallback_route:<model>" or "human_edit"; None when no engine ran
     runtime: str | None = None  # what ran the model: "transformers-float32", "ctranslate2-int8"...; None for rule-based engines
     pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
 

@@ -2,12 +2,11 @@
 
 The library side of `multitrans export` and `multitrans import` (cli.py only parses
 options and prints).  Export is a translation run like `translate`, except that it
-reads the translation memory without writing to it: the memory keeps the first
-translation stored under a key, so machine translation stored at export time would
-shadow the translator's fix that `import` stores for the same sentence later.  Import
-writes the rebuilt document where `translate` would have written it and puts every
-edited segment into the memory, under the key of the engine configuration that wrote
-the machine translation, which is the key the next run looks up.
+reads the translation memory without writing to it: exporting publishes nothing, so it
+records nothing.  Import writes the rebuilt document where `translate` would have
+written it and puts every edited segment into the memory, under the key of the engine
+configuration that wrote the machine translation, which is the key the next run looks
+up; an edit (attempt `human_edit`) replaces the machine translation the key held.
 """
 
 from __future__ import annotations
@@ -135,12 +134,13 @@ def import_file(xlf: Path, out_dir: Path, layout: str = DEFAULT_LAYOUT, memory: 
 
 
 def remember_edits(imported: Imported, memory_path: Path) -> int:
-    """Store the translator's edits in the memory; returns how many it now holds.
+    """Store the translator's edits in the memory, in place of the machine translations of
+    their keys; returns how many it now holds.
 
-    An edit without engine metadata cannot be keyed; an edit for a sentence the memory
-    already held is refused by the memory (it keeps the first translation of a key):
-    both are reported as problems rather than silently dropped."""
+    An edit without engine metadata cannot be keyed, and is reported rather than silently
+    dropped."""
     from .memory import EngineIdentity, Entry, TranslationMemory
+    from .qa import HUMAN
 
     entries: list[Entry] = []
     for edit in imported.edits:
@@ -150,7 +150,7 @@ def remember_edits(imported: Imported, memory_path: Path) -> int:
             continue
         identity = EngineIdentity(**{k: edit.identity[k] for k in IDENTITY_FIELDS})
         entries.append(Entry(identity.key(edit.src, edit.tgt, edit.source), identity, edit.src, edit.tgt,
-                             edit.source, edit.edited))
+                             edit.source, edit.edited, attempt=HUMAN))
     if not entries:
         return 0
     with TranslationMemory(memory_path) as memory:
@@ -161,10 +161,10 @@ def remember_edits(imported: Imported, memory_path: Path) -> int:
         hit = held.get(entry.key)
         if hit is not None and hit.translation == entry.translation:
             remembered += 1
-        else:
+        else:  # the sentence occurs twice in the file, edited differently: the last edit is kept
             imported.problems.append(
-                f"the translation memory already holds another translation of {entry.source[:60]!r} ({entry.src}→"
-                f"{entry.tgt}) and keeps the first one; the edit is in the document but later runs will not reuse it")
+                f"{entry.source[:60]!r} ({entry.src}→{entry.tgt}) was edited differently in two places; the "
+                "memory keeps the last edit, so later runs reuse that one")
     return remembered
 
 

@@ -13,6 +13,10 @@ sentence and the same sentence on one line share one entry.  A hit is used only 
 every protected span of the sentence is in the stored translation, so normalization can
 never carry a wrong number or URL into a document.
 
+A key keeps its first machine translation (a rerun must not change published text), but
+a translator's edit (attempt `human_edit`, stored by `multitrans import`) replaces whatever
+the key held, and no machine translation replaces an edit.
+
 SQLite in WAL mode lets worker processes read while the one writer (the job's driver)
 commits in small transactions: a killed job loses at most the entries of the
 transaction in flight.
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .qa import HUMAN
 from .segment import spans_intact
 
 if TYPE_CHECKING:
@@ -199,20 +204,27 @@ class TranslationMemory:
         return found
 
     def store(self, entries: Iterable[Entry], used: Sequence[bytes] = ()) -> int:
-        """Add new entries (an existing key keeps its first translation) and mark `used` keys as used now.
+        """Add new entries and mark `used` keys as used now.  An existing key keeps its first
+        machine translation; an entry whose attempt is `human_edit` replaces what the key held.
 
-        Commits every TRANSACTION_ROWS rows. Returns the number of entries added."""
+        Commits every TRANSACTION_ROWS rows. Returns the number of entries added or replaced."""
         now = time.time()
         added = 0
         batch: list[tuple] = []
 
         def flush() -> None:
             nonlocal added
+            edits = [row for row in batch if row[12] == HUMAN]
             with self._db:
                 cursor = self._db.executemany(
-                    "INSERT OR IGNORE INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch
+                    "INSERT OR IGNORE INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [row for row in batch if row[12] != HUMAN],
                 )
                 added += max(cursor.rowcount, 0)
+                if edits:
+                    cursor = self._db.executemany("INSERT OR REPLACE INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                                  edits)
+                    added += max(cursor.rowcount, 0)
             batch.clear()
 
         for e in entries:

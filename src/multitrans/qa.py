@@ -52,6 +52,7 @@ FLAG_CODES: dict[str, str] = {
 FIRST = "first"
 SAFER = "safer_decoding"
 FALLBACK = "fallback_route"
+HUMAN = "human_edit"  # a translator's edit, imported from XLIFF and reused from the memory
 
 # Close languages a detector cannot tell apart on a sentence: output in a sibling of the
 # target is not flagged (Apertium's Nynorsk without marker words reads as Bokmål).
@@ -278,8 +279,8 @@ def _quote(text: str, width: int = 40) -> str:
 
 
 def later(a: str | None, b: str | None) -> str | None:
-    """The later of two attempts (first < safer_decoding < fallback_route:…)."""
-    order = {FIRST: 0, SAFER: 1}
+    """The later of two attempts (first < safer_decoding < fallback_route:… < human_edit)."""
+    order = {FIRST: 0, SAFER: 1, HUMAN: 3}
     rank = lambda attempt: -1 if attempt is None else order.get(attempt, 2)  # noqa: E731
     return b if rank(b) > rank(a) else a
 
