@@ -40,17 +40,14 @@ import ctranslate2
 
 from ..convert import COMPUTE_TYPES, HF_FILES, cache_root, convert_model, find_converted, read_metadata
 from ..schedule import (
-    CPU_BATCH_MEMORY,
-    Budget,
     HalvingRunner,
     cpu_threads,
-    decoder_row_bytes,
     scatter,
     split_where,
     token_batches,
 )
 from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
-from .vocabulary import MarianVocabulary, NllbVocabulary, TokenizedModel, model_token_limit
+from .vocabulary import MarianVocabulary, NllbVocabulary, TokenizedModel, model_token_limit, positive
 
 Row = tuple[str, str, str]  # text, src, tgt
 
@@ -115,11 +112,11 @@ class Ct2Engine(TokenizedModel):
         hf = self.model_dir / HF_FILES
         config = _json(hf / "config.json")
         generation = _json(hf / "generation_config.json")
-        self.min_new_tokens = _positive(generation.get("min_new_tokens"))
-        self.max_new_tokens = _positive(generation.get("max_new_tokens"))
+        self.min_new_tokens = positive(generation.get("min_new_tokens"))
+        self.max_new_tokens = positive(generation.get("max_new_tokens"))
         self.model_limit = model_token_limit(getattr(self.tokenizer, "model_max_length", None),
                                         config.get("max_position_embeddings"))
-        self._shape = (int(config.get("decoder_layers") or 6), int(config.get("d_model") or 512),
+        self.decoder_shape = (int(config.get("decoder_layers") or 6), int(config.get("d_model") or 512),
                        int(config.get("vocab_size") or 32000))
         try:
             self.translator = ctranslate2.Translator(
@@ -164,10 +161,10 @@ class Ct2Engine(TokenizedModel):
         prefixes = self._target_prefixes(work)
         lengths = [len(tokens) for tokens in sources]
         self._check_lengths(lengths)
-        budgets = [self.output_budget(n) for n in lengths]
+        budgets = [self.output_tokens(n) for n in lengths]
         beam = (decoding.beam if decoding and decoding.beam else None) or self.options.beam
         extra = decoding.penalties() if decoding else {}
-        batches = token_batches(lengths, self._budget(lengths, budgets, beam))
+        batches = token_batches(lengths, self.batch_budget(self.device, lengths, beam))
         if beam > 1:
             batches = [run for batch in batches for run in split_where(batch, budgets.__getitem__)]
         outputs = []
@@ -178,28 +175,6 @@ class Ct2Engine(TokenizedModel):
         for i, text in zip(todo, scatter(batches, outputs, len(work))):
             results[i] = text
         return results
-
-    def _budget(self, lengths: list[int], budgets: list[int], beam: int) -> Budget:
-        """The device's batch budget, with no more CPU rows than fit the batch memory for this job's rows."""
-        budget = Budget.for_device(self.device, beam)
-        if self.device != "cpu":
-            return self.rows_allowed(budget)  # a GPU that runs out of memory halves the batch instead
-        middle = len(lengths) // 2
-        row = decoder_row_bytes(*self._shape, sorted(lengths)[middle], sorted(budgets)[middle], beam)
-        return self.rows_allowed(budget.within(row, CPU_BATCH_MEMORY))
-
-    def output_budget(self, input_tokens: int) -> int:
-        """Most tokens a row may decode (its target prefix included, its </s> not): the
-        transformers engine's budget less the </s> it counts, so both runtimes stop at the
-        same token; the checkpoint's max/min_new_tokens bound it as `generate` would."""
-        budget = 2 * input_tokens + 9
-        if self.model_limit:
-            budget = min(budget, self.model_limit - 2)
-        if self.max_new_tokens:
-            budget = min(budget, self.max_new_tokens)
-        if self.min_new_tokens:
-            budget = max(budget, self.min_new_tokens)
-        return max(1, budget)
 
     def _decode_batch(
         self, part: list[int], sources: list[list[str]], prefixes: list[list[str]] | None,
@@ -268,6 +243,3 @@ def _json(path: Path) -> dict[str, Any]:
     except ValueError as err:
         raise EngineError(f"{path} is not valid JSON ({err}); convert the model again.") from err
 
-
-def _positive(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and value > 0 else None

@@ -46,7 +46,7 @@ class NllbEngine(NllbVocabulary, Seq2SeqEngine):
         lengths = [len(x) for x in ids]
         self._check_lengths(lengths)
         languages = {tgt: self.tokenizer.convert_tokens_to_ids(self._language_token(tgt)) for tgt in {rows[i][2] for i in todo}}
-        budget = self._batch_budget(lengths, beam)
+        budget = self.batch_budget(self.device.type, lengths, beam)
         for batch in token_batches(lengths, budget, weights=[len(rows_of) for rows_of in fan]):
             members = [(s, i) for s in batch for i in fan[s]]  # decoder rows, grouped by source
 
@@ -72,7 +72,7 @@ class NllbEngine(NllbVocabulary, Seq2SeqEngine):
         start = self.model.generation_config.decoder_start_token_id
         prefix = torch.tensor([[start, lang] for lang in languages], device=self.device)
         budgets = [self._output_budget(len(sources[s])) for s in source_of]
-        minimum = self.model.generation_config.min_new_tokens
+        minimum = self.min_new_tokens
         with torch.inference_mode():
             encoded = self.model.get_encoder()(input_ids=padded["input_ids"], attention_mask=padded["attention_mask"])
             output_ids = self.model.generate(

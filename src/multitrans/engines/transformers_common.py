@@ -15,10 +15,10 @@ import torch
 from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
-from ..schedule import CPU_BATCH_MEMORY, Budget, HalvingRunner, cpu_threads, decoder_row_bytes, token_batches
+from ..schedule import HalvingRunner, cpu_threads, token_batches
 from .base import Decoding, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
-from .vocabulary import TokenizedModel, model_token_limit
+from .vocabulary import TokenizedModel, model_token_limit, positive
 
 
 class Seq2SeqEngine(TokenizedModel):
@@ -38,6 +38,10 @@ class Seq2SeqEngine(TokenizedModel):
             getattr(self.tokenizer, "model_max_length", None),
             getattr(self.model.config, "max_position_embeddings", None),
         )
+        generation, config = self.model.generation_config, self.model.config
+        self.max_new_tokens = positive(generation.max_new_tokens)
+        self.min_new_tokens = positive(generation.min_new_tokens)
+        self.decoder_shape = (config.decoder_layers, config.d_model, config.vocab_size)
 
     def _load(self) -> tuple[Any, Any]:
         """Local files only and no remote code: the directory was resolved (and vetted) already."""
@@ -100,9 +104,10 @@ class Seq2SeqEngine(TokenizedModel):
         groups: dict[str, list[int]] = {}
         for i in todo:
             groups.setdefault(repr(sorted(kwargs[rows[i][1:]].items())), []).append(i)
+        budget = self.batch_budget(self.device.type, list(lengths.values()), beam)
         for members in groups.values():
             pair = rows[members[0]][1:]
-            for batch in token_batches([lengths[i] for i in members], self._batch_budget(list(lengths.values()), beam)):
+            for batch in token_batches([lengths[i] for i in members], budget):
                 part_rows = [members[k] for k in batch]
 
                 def run(part: list[int], pair: tuple[str, str] = pair) -> list[str]:
@@ -114,17 +119,6 @@ class Seq2SeqEngine(TokenizedModel):
                 if on_progress:
                     on_progress(len(part_rows))
         return results
-
-    def _batch_budget(self, lengths: list[int], beam: int) -> Budget:
-        """The device's batch budget, with no more CPU rows than fit the batch memory (schedule.py)."""
-        budget = Budget.for_device(self.device.type, beam)
-        if self.device.type != "cpu":
-            return self.rows_allowed(budget)  # a GPU that runs out of memory halves the batch instead
-        config = self.model.config
-        typical = sorted(lengths)[len(lengths) // 2]
-        row = decoder_row_bytes(config.decoder_layers, config.d_model, config.vocab_size, typical,
-                                self._output_budget(typical), beam)
-        return self.rows_allowed(budget.within(row, CPU_BATCH_MEMORY))
 
     def _decoding(self, decoding: Decoding | None) -> tuple[int, dict[str, Any]]:
         """Beam size and extra `generate` arguments for a call, the run's unless `decoding` overrides."""
@@ -167,18 +161,9 @@ class Seq2SeqEngine(TokenizedModel):
         return [text.strip() for text in self.tokenizer.batch_decode(output_ids.cpu(), skip_special_tokens=True)]
 
     def _output_budget(self, input_tokens: int) -> int:
-        """Room for translations that run longer than their source, capped by the positions
-        the decoder has."""
-        budget = 2 * input_tokens + 10
-        budget = min(budget, self.model_limit - 1) if self.model_limit else budget
-        # A checkpoint's own max_new_tokens / min_new_tokens bound it as `generate` would
-        # (+1: this budget counts the </s>); the CTranslate2 runtime applies the same bounds.
-        config = self.model.generation_config
-        if config.max_new_tokens:
-            budget = min(budget, config.max_new_tokens + 1)
-        if config.min_new_tokens:
-            budget = max(budget, config.min_new_tokens + 1)
-        return budget
+        """The shared output budget (vocabulary.py) with its </s> counted, as RowLengthLimit
+        and `max_length` count it."""
+        return self.output_tokens(input_tokens) + 1
 
     def _eos_id(self) -> int:
         eos = self.model.generation_config.eos_token_id

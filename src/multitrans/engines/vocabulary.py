@@ -1,9 +1,9 @@
 """What both runtimes of a Marian or NLLB model share: the Hugging Face tokenizer's view of it.
 
 The transformers runtime (transformers_common.py) and the CTranslate2 runtime (ct2.py)
-load the same tokenizer and must agree on everything decided before decoding: how long
-an input is, what the model takes, which characters it cannot represent, and which
-language tokens it has.  Keeping that here means a converted model refuses and counts
+load the same tokenizer and must agree on everything decided around decoding: how long
+an input is, what the model takes, which characters it cannot represent, which language
+tokens it has, how many tokens an output may have, and how many rows a CPU batch holds.  Keeping that here means a converted model refuses and counts
 exactly what the original does.  This module imports neither torch nor CTranslate2.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..languages import flores_code
-from ..schedule import Budget
+from ..schedule import CPU_BATCH_MEMORY, Budget, decoder_row_bytes
 from .base import Decoding, Engine, EngineError, ModelUnavailable
 
 # Tokenizers without a configured limit report ~1e30; anything above this is "unset".
@@ -27,12 +27,20 @@ def model_token_limit(tokenizer_limit: int | None, positions: int | None) -> int
     return min(limits) if limits else None
 
 
+def positive(value: Any) -> int | None:
+    """A generation-config count that is set (a positive int), else None."""
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
 class TokenizedModel(Engine):
     """An engine whose inputs are measured by a Hugging Face tokenizer (`self.tokenizer`) and
     bounded by `self.model_limit`; subclasses set both while loading."""
 
     tokenizer: Any
     model_limit: int | None
+    max_new_tokens: int | None  # the checkpoint's generation config; None when it sets none
+    min_new_tokens: int | None
+    decoder_shape: tuple[int, int, int]  # decoder layers, d_model, vocabulary: what a decoding row costs
     _unknown: dict[str, bool]  # character -> tokenizes to <unk>; set empty while loading, filled as met
 
     @property
@@ -60,10 +68,32 @@ class TokenizedModel(Engine):
             self._unknown[char] = not char.isspace() and unk in self.tokenizer(char, add_special_tokens=False)["input_ids"]
         return {char for char in set(text) if self._unknown[char]}
 
-    def rows_allowed(self, budget: Budget) -> Budget:
-        """The run's `batch_size`, when set, caps the rows of every batch."""
+    def output_tokens(self, input_tokens: int) -> int:
+        """Most tokens a row may decode, its </s> not counted: 2 x its input + 9, within the
+        model's positions and the checkpoint's max/min_new_tokens as `generate` bounds them.
+        Long sentences are not cut short, a degenerate repetition ends where it would end
+        alone, and both runtimes stop at the same token."""
+        budget = 2 * input_tokens + 9
+        if self.model_limit:
+            budget = min(budget, self.model_limit - 2)
+        if self.max_new_tokens:
+            budget = min(budget, self.max_new_tokens)
+        if self.min_new_tokens:
+            budget = max(budget, self.min_new_tokens)
+        return max(1, budget)
+
+    def batch_budget(self, device: str, lengths: Sequence[int], beam: int) -> Budget:
+        """The device's batch budget (schedule.py) for a job of inputs of these lengths: on a CPU
+        no more rows than fit the batch memory at this model's size (a GPU that runs out of
+        memory halves the batch instead); the run's `batch_size`, when set, caps the rows."""
+        budget = Budget.for_device(device, beam)
+        if device == "cpu" and lengths:
+            typical = sorted(lengths)[len(lengths) // 2]
+            # +1: the </s> step takes its caches and logits too
+            row = decoder_row_bytes(*self.decoder_shape, typical, self.output_tokens(typical) + 1, beam)
+            budget = budget.within(row, CPU_BATCH_MEMORY)
         if self.options.batch_size:
-            return Budget(budget.max_tokens, max(1, min(budget.max_rows, self.options.batch_size)))
+            budget = Budget(budget.max_tokens, max(1, min(budget.max_rows, self.options.batch_size)))
         return budget
 
     def _check_lengths(self, lengths: list[int]) -> None:
