@@ -90,6 +90,12 @@ def run_batch_cli(*args: str, timeout: float = 600) -> tuple[int, dict, str]:
     return done.returncode, summary, done.stderr
 
 
+def output_files(out: Path) -> dict[str, bytes]:
+    """Every published file under `out` (the .multitrans state left out), by relative path."""
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for p in out.rglob("*") if p.is_file() and ".multitrans" not in p.parts}
+
+
 @pytest.fixture(scope="session")
 def norwegian_batch(norwegian_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """The 200 articles through `batch` into nn, da, sv with Apertium, uninterrupted: (output dir, summary)."""

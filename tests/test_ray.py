@@ -19,15 +19,10 @@ import pytest
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'multitrans[ray]')")
 
-from conftest import run_batch_cli  # noqa: E402
+from conftest import output_files as files, run_batch_cli  # noqa: E402
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")]
-
-
-def files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in out.rglob("*") if p.is_file() and ".multitrans" not in p.parts}
 
 
 def memory(out: Path) -> dict[bytes, tuple]:

@@ -14,15 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_batch_cli
+from conftest import output_files as files, run_batch_cli
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")]
-
-
-def files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in out.rglob("*") if p.is_file() and ".multitrans" not in p.parts}
 
 
 def memory_rows(out: Path) -> dict[bytes, tuple]:

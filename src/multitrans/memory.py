@@ -210,28 +210,23 @@ class TranslationMemory:
         Commits every TRANSACTION_ROWS rows. Returns the number of entries added or replaced."""
         now = time.time()
         added = 0
-        batch: list[tuple] = []
+        batch: list[tuple[bool, tuple]] = []  # (is a translator's edit, row)
 
         def flush() -> None:
             nonlocal added
-            edits = [row for row in batch if row[12] == HUMAN]
             with self._db:
-                cursor = self._db.executemany(
-                    "INSERT OR IGNORE INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [row for row in batch if row[12] != HUMAN],
-                )
-                added += max(cursor.rowcount, 0)
-                if edits:
-                    cursor = self._db.executemany("INSERT OR REPLACE INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                                  edits)
-                    added += max(cursor.rowcount, 0)
+                for edit, verb in ((False, "INSERT OR IGNORE"), (True, "INSERT OR REPLACE")):
+                    rows = [row for is_edit, row in batch if is_edit == edit]
+                    if rows:
+                        cursor = self._db.executemany(f"{verb} INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                        added += max(cursor.rowcount, 0)
             batch.clear()
 
         for e in entries:
             i = e.identity
-            batch.append((e.key, i.engine, i.model, i.revision, i.runtime, i.quantization, i.decoding,
+            batch.append((e.attempt == HUMAN, (e.key, i.engine, i.model, i.revision, i.runtime, i.quantization, i.decoding,
                           e.src, e.tgt, e.source, e.translation,
-                          json.dumps(e.flags, ensure_ascii=False, separators=(",", ":")), e.attempt, now, now))
+                          json.dumps(e.flags, ensure_ascii=False, separators=(",", ":")), e.attempt, now, now)))
             if len(batch) >= TRANSACTION_ROWS:
                 flush()
         if batch:
