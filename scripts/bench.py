@@ -196,7 +196,7 @@ def build_nllb(out: Path, tokens: int) -> Path:
 def ensure_models(cache: Path, tokens: int, nllb: bool, say: Callable[[str], None]) -> dict[str, str]:
     """Build (once) and convert (once) the benchmark models; returns their directories."""
     os.environ["MULTITRANS_CT2_CACHE"] = str(cache / "ct2")
-    from multitrans.convert import convert_model
+    from multitrans.engines.convert import convert_model
     from multitrans.engines.base import EngineOptions, ModelSpec
 
     paths: dict[str, str] = {}
@@ -368,7 +368,7 @@ def worker_multitrans(config: dict[str, Any]) -> dict[str, Any]:
     from multitrans import api
     from multitrans.engines.base import EngineOptions
     from multitrans.engines.pool import EnginePool
-    from multitrans.registry import load_registry
+    from multitrans.config.registry import load_registry
 
     _threads(config)
     work = Path(config["work"])
@@ -419,7 +419,7 @@ def worker_nllb(config: dict[str, Any]) -> dict[str, Any]:
     from multitrans import api
     from multitrans.engines.base import EngineOptions
     from multitrans.engines.pool import EnginePool
-    from multitrans.registry import load_registry
+    from multitrans.config.registry import load_registry
 
     _threads(config)
     work = Path(config["work"])
@@ -531,7 +531,7 @@ def main(argv: Sequence[str]) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    from multitrans.schedule import Budget
+    from multitrans.engines.batching import Budget
 
     began = time.perf_counter()
     paths = ensure_models(args.cache, args.tokens, not args.skip_nllb, say)

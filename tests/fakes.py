@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from multitrans.engines.base import Engine, EngineOptions, ModelSpec
 from multitrans.engines.pool import EnginePool
-from multitrans.registry import Registry, Route
+from multitrans.config.registry import Registry, Route
 
 
 class Recording(Engine):

@@ -18,7 +18,7 @@ import pytest
 from multitrans.document import TemplateBuilder
 from multitrans.engines.base import Decoding, Engine, EngineOptions, ModelSpec, ModelUnavailable
 from multitrans.engines.pool import EnginePool
-from multitrans.registry import Registry, Route
+from multitrans.config.registry import Registry, Route
 
 _PLAIN = re.compile(r"^([^\W\d_]+)([.,!?;:]*)$")
 
@@ -207,7 +207,7 @@ def fake_models(monkeypatch: pytest.MonkeyPatch, tmp_path):
 def _has_memory_option() -> bool:
     import inspect
 
-    from multitrans.cli import translate
+    from multitrans.cli.app import translate
 
     return "no_memory" in inspect.signature(translate).parameters
 

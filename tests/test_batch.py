@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from conftest import run_batch_cli
 from fakes import Norwegian, recording_setup
-from multitrans.batch import BatchError, _Lock, check_batch, discover, glob_regex, run_batch
-from multitrans.cli import app
-from multitrans.detect import TooLittleText
+from multitrans.archive.job import BatchError, _Lock, check_batch, discover, glob_regex, run_batch
+from multitrans.cli.app import app
+from multitrans.pipeline.detect import TooLittleText
 from multitrans.engines.base import EngineOptions
-from multitrans.executor import gpu_assignments, plan_workers
+from multitrans.archive.workers import gpu_assignments, plan_workers
 from multitrans.formats.text import read
-from multitrans.registry import Registry
+from multitrans.config.registry import Registry
 
 needs_apertium = pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")
 runner = CliRunner()
@@ -228,7 +228,7 @@ def test_check_exit_codes_and_json(tmp_path):
 
 def test_check_loads_no_model_library(tmp_path):
     archive = small_archive(tmp_path / "archive")
-    code = ("import sys\nfrom multitrans.cli import app\n"
+    code = ("import sys\nfrom multitrans.cli.app import app\n"
             f"try:\n    app(['batch', {str(archive)!r}, '--to', 'nn', '--out', {str(tmp_path / 'o')!r}, '--check'])\n"
             "except SystemExit:\n    pass\n"
             "print('MODULES:' + ' '.join(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'lingua')))")
@@ -289,7 +289,7 @@ def test_an_edited_paragraph_is_the_only_work_and_the_only_stale_file(norwegian_
     from multitrans.engines import load_engine
     from multitrans.engines.apertium import ApertiumEngine
     from multitrans.engines.pool import EnginePool
-    from multitrans.segment import segment_block
+    from multitrans.pipeline.segment import segment_block
 
     clean, _ = norwegian_batch
     archive, out = tmp_path / "archive", tmp_path / "out"
@@ -368,7 +368,7 @@ def test_progress_is_reported_and_a_killed_jobs_leftovers_are_cleared(tmp_path):
 
 
 def test_the_manifest_replays_the_journal_of_a_killed_job(tmp_path):
-    from multitrans.manifest import Manifest
+    from multitrans.archive.manifest import Manifest
 
     state = tmp_path / ".multitrans"
     manifest = Manifest(state)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from multitrans.cli import app
+from multitrans.cli.app import app
 
 ARTICLE = str(Path(__file__).parent.parent / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt")
 
@@ -23,7 +23,7 @@ def test_every_command_help_has_an_example(command):
 
 def _modules_after(args: list[str]) -> set[str]:
     code = (
-        "import sys\nfrom multitrans.cli import app\n"
+        "import sys\nfrom multitrans.cli.app import app\n"
         f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
         "print('MODULES:' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))))"
     )

@@ -17,7 +17,7 @@ from typing import Any
 import huggingface_hub.constants
 import pytest
 
-from multitrans.convert import (
+from multitrans.engines.convert import (
     cache_root,
     convert_model,
     converted_path,
@@ -338,7 +338,7 @@ def test_transformers_out_of_memory_halves_the_batch(kind: str, dirs: dict[str, 
 
 
 def test_registry_accepts_runtime_on_models_and_routes(tmp_path: Path) -> None:
-    from multitrans.registry import RegistryError, load_registry
+    from multitrans.config.registry import RegistryError, load_registry
 
     path = tmp_path / "models.yaml"
     path.write_text(
@@ -362,7 +362,7 @@ def test_registry_accepts_runtime_on_models_and_routes(tmp_path: Path) -> None:
 
 def test_the_record_names_the_runtime_that_ran(tmp_path: Path, dirs: dict[str, Path]) -> None:
     from multitrans.api import parse_document, translate_documents
-    from multitrans.registry import load_registry
+    from multitrans.config.registry import load_registry
 
     path = tmp_path / "models.yaml"
     path.write_text(
@@ -381,7 +381,7 @@ def test_the_record_names_the_runtime_that_ran(tmp_path: Path, dirs: dict[str, P
 def test_models_convert_command(tmp_path: Path, tiny_marian_dir: Path, isolated: Path) -> None:
     from typer.testing import CliRunner
 
-    from multitrans.cli import app
+    from multitrans.cli.app import app
 
     runner = CliRunner()
     registry = tmp_path / "models.yaml"

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from multitrans import languages
-from multitrans.detect import (
+from multitrans.pipeline.detect import (
     Detection,
     DocumentDetection,
     LanguageDetector,
@@ -342,7 +342,7 @@ def test_recognizes_at_least_75_languages() -> None:
 TIMING_SCRIPT = """
 import json, sys, time
 start = time.perf_counter()
-from multitrans.detect import LanguageDetector
+from multitrans.pipeline.detect import LanguageDetector
 imported = time.perf_counter()
 detector = LanguageDetector()
 built = time.perf_counter()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from multitrans.glossary import Glossary, GlossaryError, load_glossary
-from multitrans.registry import RegistryError, load_registry
+from multitrans.config.glossary import Glossary, GlossaryError, load_glossary
+from multitrans.config.registry import RegistryError, load_registry
 
 
 def write(tmp_path, text, name="glossary.yaml"):

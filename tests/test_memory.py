@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from fakes import Norwegian, recording_setup
 from multitrans.api import translate_documents
-from multitrans.cli import app
+from multitrans.cli.app import app
 from multitrans.document import TemplateBuilder
-from multitrans.memory import (
+from multitrans.memory.store import (
     EngineIdentity,
     Entry,
     MemorySession,
@@ -168,7 +168,7 @@ def test_stats_prune_and_used_marks(tmp_path):
 
 
 def test_small_transactions_commit_as_they_go(tmp_path, monkeypatch):
-    import multitrans.memory as memory
+    import multitrans.memory.store as memory
 
     monkeypatch.setattr(memory, "TRANSACTION_ROWS", 2)
     path = tmp_path / "m.sqlite"

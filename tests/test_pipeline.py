@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from multitrans.cli import app
+from multitrans.cli.app import app
 from multitrans.formats.text import read
-from multitrans.segment import find_protected
+from multitrans.pipeline.segment import find_protected
 
 needs_apertium = pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from multitrans.api import translate_documents
 from multitrans.document import TemplateBuilder
 from multitrans.engines.base import Engine, EngineOptions, ModelSpec, ModelUnavailable
 from multitrans.engines.pool import EnginePool
-from multitrans.registry import Registry, Route
+from multitrans.config.registry import Registry, Route
 
 
 class Recording(Engine):

@@ -17,8 +17,8 @@ from qa_fakes import Scripted, ScriptedDetector, pool_of, registry_of, reverse_w
 
 from multitrans.api import parse_document, translate_documents
 from multitrans.engines.base import EngineOptions
-from multitrans.glossary import Glossary
-from multitrans.segment import find_protected
+from multitrans.config.glossary import Glossary
+from multitrans.pipeline.segment import find_protected
 
 WORDS = ["nord", "Korea", "har", "sendt", "containere", "med", "ammunisjon", "til", "Russland", "ifølge",
          "talsmann", "sier", "også", "økonomi", "året", "Kim", "Jong", "Un", "og", "det", "er", "ikke"]

@@ -5,7 +5,7 @@ import time
 import pytest
 from qa_fakes import ScriptedDetector
 
-from multitrans.qa import FIRST, SAFER, Checker, is_copy, later, length_problem, lost_spans, missing_terms, repetition
+from multitrans.pipeline.quality import FIRST, SAFER, Checker, is_copy, later, length_problem, lost_spans, missing_terms, repetition
 
 
 @pytest.mark.parametrize(
@@ -121,8 +121,8 @@ import shutil  # noqa: E402
 from qa_fakes import NO_MEMORY, Scripted, fake_models  # noqa: E402,F401 - fake_models is a fixture
 from typer.testing import CliRunner  # noqa: E402
 
-from multitrans.cli import app  # noqa: E402
-from multitrans.qa import FLAG_CODES  # noqa: E402
+from multitrans.cli.app import app  # noqa: E402
+from multitrans.pipeline.quality import FLAG_CODES  # noqa: E402
 
 runner = CliRunner()
 ARTICLE_TEXT = "Nord-Korea har sendt mange containere med ammunisjon til Russland i høst.\n\nKort.\n"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from multitrans.registry import RegistryError, default_path, load_registry
+from multitrans.config.registry import RegistryError, default_path, load_registry
 
 ROOT = Path(__file__).parent.parent
 

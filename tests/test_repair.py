@@ -6,8 +6,8 @@ from qa_fakes import Scripted, ScriptedDetector, Untunable, make_doc, pool_of, r
 
 from multitrans.api import translate_documents
 from multitrans.engines.base import EngineOptions
-from multitrans.glossary import Glossary
-from multitrans.repair import SAFER_DECODING, is_all_caps, sentence_case, upper_outside
+from multitrans.config.glossary import Glossary
+from multitrans.pipeline.repair import SAFER_DECODING, is_all_caps, sentence_case, upper_outside
 
 SENTENCE = "Nord-Korea har sendt mange containere med ammunisjon til Russland i høst."
 

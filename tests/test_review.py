@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 from _chromium import distinct_colours, dump_dom, evaluate, needs_chromium, screenshot
 
-from multitrans.review import read_aligned, review_page
+from multitrans.interchange.review import read_aligned, review_page
 
 RECORDS = [
     {"id": 0, "kind": "heading", "source": {"lang": "en", "text": "ALL ARTICLES"},

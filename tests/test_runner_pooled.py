@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from multitrans.engines.base import MULTI_CHUNK, Decoding, Engine, EngineOptions, ModelSpec
-from multitrans.plan import Plan
-from multitrans.runner import run_plan
+from multitrans.pipeline.plan import Plan
+from multitrans.pipeline.run import run_plan
 
 
 class Recorder(Engine):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from multitrans.schedule import (
+from multitrans.engines.batching import (
     Budget,
     HalvingRunner,
     cpu_threads,
@@ -156,7 +156,7 @@ def test_threads_follow_the_cpus_this_process_may_use(monkeypatch: pytest.Monkey
 
 
 def test_a_cpu_batch_holds_no_more_rows_than_fit_its_memory() -> None:
-    from multitrans.schedule import CPU_BATCH_MEMORY, decoder_row_bytes
+    from multitrans.engines.batching import CPU_BATCH_MEMORY, decoder_row_bytes
 
     nllb = decoder_row_bytes(layers=12, width=1024, vocabulary=256206, source=45, output=32)
     opus = decoder_row_bytes(layers=6, width=512, vocabulary=58101, source=45, output=32)

@@ -16,9 +16,9 @@ from qa_fakes import NO_MEMORY, Scripted, fake_models, make_doc  # noqa: F401 - 
 from typer.testing import CliRunner
 
 from multitrans.api import DocumentResult, BlockTranslation, write_result
-from multitrans.cli import app
+from multitrans.cli.app import app
 from multitrans.output import OutputError, output_path
-from multitrans.registry import RegistryError, load_registry
+from multitrans.config.registry import RegistryError, load_registry
 
 runner = CliRunner()
 SENTENCE = "Nord-Korea har sendt mange containere med ammunisjon til Russland.\n"

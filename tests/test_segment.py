@@ -1,6 +1,6 @@
 from hypothesis import given, settings, strategies as st
 
-from multitrans.segment import (
+from multitrans.pipeline.segment import (
     find_protected,
     has_words,
     segment_block,

@@ -16,20 +16,20 @@ from .document import Document
 from .engines.base import EngineOptions
 from .engines.pool import EnginePool
 from .formats import format_for, parse
-from .glossary import Glossary
+from .config.glossary import Glossary
 from .inputs import DEFAULT_MAX_BYTES, InputError, read_text
 from .languages import normalize, parse_list
 from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic_all
-from .plan import Assignment, PreparedDocument, build_plan
-from .registry import Registry, load_registry
-from .runner import RunResult, run_plan
-from .qa import Checker, Flag, annotate
-from .repair import check_and_repair
-from .segment import Piece, segment_block
+from .pipeline.plan import Assignment, PreparedDocument, build_plan
+from .config.registry import Registry, load_registry
+from .pipeline.run import RunResult, run_plan
+from .pipeline.quality import Checker, Flag, annotate
+from .pipeline.repair import check_and_repair
+from .pipeline.segment import Piece, segment_block
 
 if TYPE_CHECKING:
-    from .detect import DocumentDetection, LanguageDetector
-    from .memory import MemorySession
+    from .pipeline.detect import DocumentDetection, LanguageDetector
+    from .memory.store import MemorySession
 
 # Block-level identification cannot tell these apart reliably on a sentence or two,
 # so a block "detected" as a sibling of the document's language keeps the document's.
@@ -96,7 +96,7 @@ def parse_document(text: str, name: str = "stdin.txt", fmt: str | None = None) -
 
 
 def new_detector() -> LanguageDetector:
-    from .detect import LanguageDetector
+    from .pipeline.detect import LanguageDetector
 
     return LanguageDetector()
 

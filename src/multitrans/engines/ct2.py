@@ -1,6 +1,6 @@
 """The CTranslate2 runtime for Marian and NLLB models: same models, same tokens, several times faster.
 
-A model converted with `multitrans models convert` (see `multitrans.convert`) is served
+A model converted with `multitrans models convert` (see `multitrans.engines.convert`) is served
 here instead of by transformers: `runtime: ct2` in models.yaml asks for it (converting on
 first use when needed), and the default `runtime: auto` takes it whenever a conversion is
 on the machine.  Greedy output is token-for-token what the transformers runtime produces
@@ -21,7 +21,7 @@ Decoding follows the transformers engine exactly:
 * Rows of one call may mix target languages: NLLB puts each row's language token in its
   target prefix, Marian's `>>xx<<` token sits in the source.
 
-Batches are cut by a token budget over the whole job (`multitrans.schedule`); a CUDA
+Batches are cut by a token budget over the whole job (`multitrans.engines.batching`); a CUDA
 out-of-memory error halves the batch and retries.  CTranslate2 gets every CPU this
 process may use as intra-op threads and one translation at a time (inter_threads=1): the
 runner feeds it batch by batch, and two concurrent translations would only split the same
@@ -38,8 +38,8 @@ from typing import Any
 
 import ctranslate2
 
-from ..convert import COMPUTE_TYPES, HF_FILES, cache_root, convert_model, find_converted, read_metadata
-from ..schedule import (
+from .convert import COMPUTE_TYPES, HF_FILES, cache_root, convert_model, find_converted, read_metadata
+from .batching import (
     HalvingRunner,
     cpu_threads,
     scatter,

@@ -17,7 +17,7 @@ import torch
 from transformers import LogitsProcessorList
 from transformers.modeling_outputs import BaseModelOutput
 
-from ..schedule import token_batches
+from .batching import token_batches
 from .base import Decoding
 from .transformers_common import RowLengthLimit, Seq2SeqEngine
 from .vocabulary import NllbVocabulary

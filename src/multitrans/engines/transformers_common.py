@@ -15,7 +15,7 @@ import torch
 from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
-from ..schedule import HalvingRunner, cpu_threads, token_batches
+from .batching import HalvingRunner, cpu_threads, token_batches
 from .base import Decoding, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
 from .vocabulary import TokenizedModel, model_token_limit, positive

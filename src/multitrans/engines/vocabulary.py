@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..languages import flores_code
-from ..schedule import CPU_BATCH_MEMORY, Budget, decoder_row_bytes
+from .batching import CPU_BATCH_MEMORY, Budget, decoder_row_bytes
 from .base import Decoding, Engine, EngineError, ModelUnavailable
 
 # Tokenizers without a configured limit report ~1e30; anything above this is "unset".

@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .engines.base import EngineOptions
-from .executor import (
+from ..engines.base import EngineOptions
+from .workers import (
     DocumentWorker,
     Executor,
     GroupResult,
@@ -37,13 +37,13 @@ from .executor import (
     plan_workers,
     visible_gpus,
 )
-from .languages import normalize as normalize_language
-from .languages import parse_list
+from ..languages import normalize as normalize_language
+from ..languages import parse_list
 from .manifest import ALIGNED, Manifest, Stale, document_entry, sha256_bytes
-from .memory import TranslationMemory, no_lookup
-from .inputs import InputError, decode
-from .output import output_path, write_atomic
-from .registry import Registry, load_registry
+from ..memory.store import TranslationMemory, no_lookup
+from ..inputs import InputError, decode
+from ..output import output_path, write_atomic
+from ..config.registry import Registry, load_registry
 
 DEFAULT_GLOBS = ("*.txt", "*.md")
 BATCH_LAYOUT = "{lang}/{path}"

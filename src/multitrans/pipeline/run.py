@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .engines.base import Engine
+from ..engines.base import Engine
 from .plan import Plan, TaskKey
 from .segment import Piece, spans_intact, split_around_spans, split_long
 

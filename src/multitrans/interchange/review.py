@@ -22,8 +22,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .languages import is_rtl
-from .languages import name as language_name
+from ..languages import is_rtl
+from ..languages import name as language_name
 
 _STYLE = """
 :root { color-scheme: light; --cell: 26rem; }

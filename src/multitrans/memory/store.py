@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .qa import HUMAN
-from .segment import spans_intact
+from ..pipeline.quality import HUMAN
+from ..pipeline.segment import spans_intact
 
 if TYPE_CHECKING:
-    from .engines.base import Engine
-    from .plan import Plan, TaskKey
-    from .runner import RunResult
+    from ..engines.base import Engine
+    from ..pipeline.plan import Plan, TaskKey
+    from ..pipeline.run import RunResult
 
 SCHEMA_VERSION = 1
 TRANSACTION_ROWS = 500  # rows per commit: small enough that a kill loses little, large enough to be fast
@@ -402,7 +402,7 @@ class MemorySession:
                 if same in attempts:
                     attempts[alias] = attempts[same]
         if self._reused and quality is not None:
-            from .qa import Flag
+            from ..pipeline.quality import Flag
 
             for task, hit in self._reused.items():
                 if hit.flags:

@@ -31,8 +31,8 @@ from typing import Any
 
 from lxml import etree
 
-from .document import Block, Document, Span
-from .segment import Piece, segment_block
+from ..document import Block, Document, Span
+from ..pipeline.segment import Piece, segment_block
 
 XLIFF = "urn:oasis:names:tc:xliff:document:2.0"
 MTC = "urn:oasis:names:tc:xliff:matches:2.0"
@@ -290,7 +290,7 @@ def import_xliff(data: bytes | str, where: str = "the XLIFF file") -> Imported:
     code of its source (else the edit is refused, the machine translation kept, and a
     problem reported), since a lost `<ph>` would be a lost tag in the published page.
     """
-    from .formats import parse
+    from ..formats import parse
 
     if isinstance(data, str):
         data = data.encode("utf-8")

@@ -33,13 +33,13 @@ REPORT_ROWS = 25  # flag rows printed on the console; --report FILE.json holds t
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from .api import InputError
-    from .detect import TooLittleText
-    from .engines.base import EngineError
-    from .formats import UnsupportedFormat
-    from .languages import UnknownLanguage
-    from .output import OutputError
-    from .registry import RegistryError
+    from ..api import InputError
+    from ..pipeline.detect import TooLittleText
+    from ..engines.base import EngineError
+    from ..formats import UnsupportedFormat
+    from ..languages import UnknownLanguage
+    from ..output import OutputError
+    from ..config.registry import RegistryError
 
     return (InputError, TooLittleText, UnsupportedFormat, UnknownLanguage, OutputError, RegistryError, EngineError, ValueError)
 
@@ -59,7 +59,7 @@ def handles_errors(func: F) -> F:
         except Exception as exc:
             if kwargs.get("verbose"):
                 traceback.print_exc()
-            from .output import WriteError
+            from ..output import WriteError
 
             if isinstance(exc, WriteError):
                 typer.echo(f"error: {exc}", err=True)
@@ -98,12 +98,12 @@ def translate(
     verbose: Verbose = False,
 ) -> None:
     """Translate articles into one or more languages: one file per language plus aligned/<name>.jsonl."""
-    from .api import parse_document, read_document, translate_documents, write_result
-    from .glossary import load_glossary
-    from .inputs import decode, parse_size
-    from .engines.base import EngineOptions
-    from .languages import parse_list
-    from .registry import load_registry
+    from ..api import parse_document, read_document, translate_documents, write_result
+    from ..config.glossary import load_glossary
+    from ..inputs import decode, parse_size
+    from ..engines.base import EngineOptions
+    from ..languages import parse_list
+    from ..config.registry import load_registry
 
     targets = parse_list(to)
     if device not in ("auto", "cpu", "cuda"):
@@ -124,7 +124,7 @@ def translate(
         documents = [parse_document(text, "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
     else:
         documents = [read_document(f, fmt, encoding=encoding, max_bytes=limit) for f in files]
-    from .memory import memory_session
+    from ..memory.store import memory_session
 
     memory_file = None if no_memory else memory or (None if stdin else out / ".multitrans" / "memory.sqlite")
     with _progress(not stdin) as on_progress, memory_session(memory_file) as session:
@@ -139,12 +139,12 @@ def translate(
             paths = write_result(result, out, layout)
             typer.echo(f"{result.document.name} ({result.lang}, confidence {result.confidence:.2f}): "
                        f"wrote {len(paths) - 1} translations and {paths[-1]}", err=True)
-    from .qa import report as quality_report
+    from ..pipeline.quality import report as quality_report
 
     quality = quality_report(results)
     _print_quality(quality)
     if report is not None:
-        from .output import write_atomic_all
+        from ..output import write_atomic_all
 
         write_atomic_all([(report, json.dumps(quality, ensure_ascii=False, indent=2) + "\n")])
     for problem in dict.fromkeys(problems):
@@ -215,7 +215,7 @@ def detect(
     verbose: Verbose = False,
 ) -> None:
     """Print each document's language with its confidence, and the blocks written in another language."""
-    from .api import detect_document, new_detector, read_document
+    from ..api import detect_document, new_detector, read_document
 
     detector = new_detector()
     reports = []
@@ -251,8 +251,8 @@ def languages(
     verbose: Verbose = False,
 ) -> None:
     """List every target language with its name and the models that would translate into it."""
-    from .languages import all_codes, name, normalize
-    from .registry import load_registry
+    from ..languages import all_codes, name, normalize
+    from ..config.registry import load_registry
 
     registry = load_registry(models)
     src = normalize(source)
@@ -268,8 +268,8 @@ def languages(
 @handles_errors
 def models_list(models: ModelsFile = None, json_out: Json = False, verbose: Verbose = False) -> None:
     """List the configured models and whether each is present on this machine."""
-    from .models import model_status
-    from .registry import load_registry
+    from ..config.catalog import model_status
+    from ..config.registry import load_registry
 
     rows = [model_status(spec) for spec in load_registry(models).models.values()]
     if json_out:
@@ -289,9 +289,9 @@ def models_pull(
     verbose: Verbose = False,
 ) -> None:
     """Download what the routes to these languages need into the Hugging Face cache, for later --offline runs."""
-    from .languages import parse_list
-    from .models import pull_routes
-    from .registry import load_registry
+    from ..languages import parse_list
+    from ..config.catalog import pull_routes
+    from ..config.registry import load_registry
 
     failures = pull_routes(load_registry(models), parse_list(source), parse_list(to), lambda line: typer.echo(line, err=True))
     raise typer.Exit(EXIT_PROBLEMS if failures else EXIT_OK)
@@ -309,9 +309,9 @@ def models_convert(
     verbose: Verbose = False,
 ) -> None:
     """Convert a Marian or NLLB model to CTranslate2; its routes then run on CTranslate2 (runtime: auto)."""
-    from .convert import check_quantization, convert_model, spec_for
-    from .engines.base import EngineOptions
-    from .registry import load_registry
+    from ..engines.convert import check_quantization, convert_model, spec_for
+    from ..engines.base import EngineOptions
+    from ..config.registry import load_registry
 
     check_quantization(quantization)
     if offline:
@@ -324,9 +324,9 @@ def models_convert(
     typer.echo(str(path))
 
 
-from . import cli_batch  # noqa: E402,F401 - registers the `batch` and `memory` commands on the app
+from . import batch  # noqa: E402,F401 - registers the `batch` and `memory` commands on the app
 
-from . import cli_exchange  # noqa: E402,F401 - registers the `export`, `import` and `review` commands on the app
+from . import exchange  # noqa: E402,F401 - registers the `export`, `import` and `review` commands on the app
 
 
 def main() -> None:

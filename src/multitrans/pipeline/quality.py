@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .languages import get as get_language
-from .languages import name as language_name
+from ..languages import get as get_language
+from ..languages import name as language_name
 
 if TYPE_CHECKING:
     from .plan import Assignment, PreparedDocument, TaskKey

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .engines.base import EngineError, EngineOptions, ModelSpec
+from .base import EngineError, EngineOptions, ModelSpec
 
 QUANTIZATIONS = ("int8", "int8_float16", "float16", "float32")
 # Which stored quantization a device prefers when several were converted.
@@ -141,7 +141,7 @@ def convert_model(
     `force`.  The checkpoint is fetched first if it is not on the machine and `options`
     allow the network.
     """
-    from .engines.hub import resolve_model_dir
+    from .hub import resolve_model_dir
 
     check_quantization(quantization)
     options = options or EngineOptions()

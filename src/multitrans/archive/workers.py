@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .engines.base import EngineOptions, OptionsError
+from ..engines.base import EngineOptions, OptionsError
 from .manifest import ALIGNED
-from .memory import Collector, Entry, Lookup, MemorySession, engine_identity, no_lookup
+from ..memory.store import Collector, Entry, Lookup, MemorySession, engine_identity, no_lookup
 
 if TYPE_CHECKING:
-    from .api import DocumentResult
-    from .detect import LanguageDetector
-    from .engines.pool import EnginePool
-    from .registry import Registry
+    from ..api import DocumentResult
+    from ..pipeline.detect import LanguageDetector
+    from ..engines.pool import EnginePool
+    from ..config.registry import Registry
 
 MAX_LOCAL_WORKERS = 4  # each worker holds its own copy of every model it loads
 IN_FLIGHT_PER_WORKER = 2  # groups queued per worker, so none waits for the driver
@@ -87,7 +87,7 @@ class DocumentWorker:
 
     def __init__(self, spec: JobSpec, lookup: Lookup = no_lookup, *, pool: EnginePool | None = None,
                  detector: LanguageDetector | None = None) -> None:
-        from .engines.pool import EnginePool
+        from ..engines.pool import EnginePool
 
         self.spec = spec
         self.lookup = lookup
@@ -98,14 +98,14 @@ class DocumentWorker:
     @property
     def detector(self) -> LanguageDetector:
         if self._detector is None:
-            from .api import new_detector
+            from ..api import new_detector
 
             self._detector = new_detector()
         return self._detector
 
     def process(self, sources: Sequence[Source]) -> GroupResult:
         """Translate `sources` together; a document that fails is reported and the others still finish."""
-        from .api import parse_document
+        from ..api import parse_document
 
         start = time.perf_counter()
         outcomes: dict[str, DocOutcome] = {}
@@ -142,7 +142,7 @@ class DocumentWorker:
                            counts.tokens, time.perf_counter() - start)
 
     def _translate(self, documents: list, session: MemorySession) -> list[DocumentResult]:
-        from .api import translate_documents
+        from ..api import translate_documents
 
         if not documents:
             return []
@@ -151,7 +151,7 @@ class DocumentWorker:
                                    memory=session)
 
     def _outcome(self, source: Source, result: DocumentResult) -> DocOutcome:
-        from .output import jsonl
+        from ..output import jsonl
 
         texts = {tgt: result.text(tgt) for tgt in result.translations}
         texts[ALIGNED] = jsonl(result.records())
@@ -271,7 +271,7 @@ def _start_process_worker(spec: JobSpec, memory_path: str | None, threads: int, 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     lookup: Lookup = no_lookup
     if memory_path:
-        from .memory import TranslationMemory
+        from ..memory.store import TranslationMemory
 
         lookup = TranslationMemory(memory_path, readonly=True).lookup
     _PROCESS_WORKER = DocumentWorker(spec, lookup)
@@ -326,7 +326,7 @@ class _RayMemoryReader:
     """Serves memory lookups to Ray workers from the driver's node, where the memory file is."""
 
     def __init__(self, path: str | None) -> None:
-        from .memory import TranslationMemory
+        from ..memory.store import TranslationMemory
 
         self.memory = TranslationMemory(path, readonly=True) if path else None
 

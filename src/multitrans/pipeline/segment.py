@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .document import Span
+from ..document import Span
 
 # Trailing punctuation is not part of a URL written in running text ("…-war/, samt").
 _URL = r"(?:https?|ftp)://[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"

@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .document import Document
-from .engines.base import Engine
-from .engines.pool import EnginePool
-from .languages import name as language_name
-from .registry import Registry
+from ..document import Document
+from ..engines.base import Engine
+from ..engines.pool import EnginePool
+from ..languages import name as language_name
+from ..config.registry import Registry
 from .segment import Piece
 
 TaskKey = tuple[str, str, str, str]  # engine name, src, tgt, text

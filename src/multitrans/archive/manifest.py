@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .output import write_atomic
-from .registry import Registry
+from ..output import write_atomic
+from ..config.registry import Registry
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"

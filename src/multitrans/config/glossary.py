@@ -28,8 +28,8 @@ from pathlib import Path
 
 import yaml
 
-from .document import Span
-from .languages import UnknownLanguage, normalize
+from ..document import Span
+from ..languages import UnknownLanguage, normalize
 from .yamlfile import compose_file
 
 

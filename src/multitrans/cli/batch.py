@@ -1,7 +1,7 @@
 """The `multitrans batch` and `multitrans memory` commands (registered on the app in cli.py).
 
-Like the rest of the CLI this is a thin layer: options in, multitrans.batch and
-multitrans.memory do the work, progress and tables out.  Progress goes to stderr (a
+Like the rest of the CLI this is a thin layer: options in, multitrans.archive.job and
+multitrans.memory.store do the work, progress and tables out.  Progress goes to stderr (a
 rich bar on a terminal, a plain line every few seconds otherwise, so CI logs stay
 short); results (the summary table, `--check`'s list, JSON) go to stdout.
 """
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Json, ModelsFile, Verbose, app, handles_errors
+from .app import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Json, ModelsFile, Verbose, app, handles_errors
 
 memory_app = typer.Typer(no_args_is_help=True, help="Inspect, export and prune the translation memory.")
 app.add_typer(memory_app, name="memory")
@@ -54,8 +54,8 @@ def batch(
     verbose: Verbose = False,
 ) -> None:
     """Translate every article of an archive; reruns redo only what is stale, and a killed job resumes."""
-    from .batch import DEFAULT_GLOBS, check_batch, run_batch
-    from .engines.base import EngineOptions
+    from ..archive.job import DEFAULT_GLOBS, check_batch, run_batch
+    from ..engines.base import EngineOptions
 
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"unknown --device '{device}'; use auto, cpu or cuda")
@@ -170,7 +170,7 @@ def _print_summary(summary: Any) -> None:
 
 
 def _memory_path(memory: Path | None, out: Path) -> Path:
-    from .batch import default_memory_path
+    from ..archive.job import default_memory_path
 
     path = memory or default_memory_path(out)
     if not path.exists():
@@ -186,7 +186,7 @@ MemoryOut = Annotated[Path, typer.Option("--out", "-o", help="Output directory w
 def memory_stats(memory: MemoryFile = None, out: MemoryOut = Path("translations"), json_out: Json = False,
                  verbose: Verbose = False) -> None:
     """Entries per engine, model and language pair, and the memory's size."""
-    from .memory import TranslationMemory
+    from ..memory.store import TranslationMemory
 
     with TranslationMemory(_memory_path(memory, out), readonly=True) as tm:
         stats = tm.stats()
@@ -212,9 +212,9 @@ def memory_export(
     verbose: Verbose = False,
 ) -> None:
     """Write the memory as TMX 1.4b (or JSON lines), one unit per remembered sentence."""
-    from .languages import normalize
-    from .memory import TranslationMemory
-    from .tmx import export_file, write_tmx
+    from ..languages import normalize
+    from ..memory.store import TranslationMemory
+    from ..interchange.tmx import export_file, write_tmx
 
     if fmt not in ("tmx", "jsonl"):
         raise ValueError(f"unknown --format '{fmt}'; use tmx or jsonl")
@@ -249,7 +249,7 @@ def memory_prune(
     verbose: Verbose = False,
 ) -> None:
     """Delete old or obsolete entries (all given conditions must hold), then compact the file."""
-    from .memory import TranslationMemory
+    from ..memory.store import TranslationMemory
 
     if unused_days is None and model is None and engine is None:
         typer.echo("error: say what to prune: --unused-days N, --model ID and/or --engine NAME", err=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from . import __version__
-from .output import atomic_file
+from .. import __version__
+from ..output import atomic_file
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

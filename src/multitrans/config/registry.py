@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from .engines.base import ModelSpec
+from ..engines.base import ModelSpec
 from .glossary import Glossary, GlossaryError, parse_glossary
-from .languages import UnknownLanguage, normalize
+from ..languages import UnknownLanguage, normalize
 from .yamlfile import compose_file
 
 ENGINES = ("marian", "nllb", "apertium")
@@ -67,7 +67,7 @@ class Registry:
 
 
 def default_path() -> Path:
-    return Path(str(resources.files("multitrans") / "models.yaml"))
+    return Path(str(resources.files("multitrans.config") / "models.yaml"))
 
 
 def load_registry(path: str | Path | None = None) -> Registry:

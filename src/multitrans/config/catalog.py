@@ -7,8 +7,8 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .engines.base import EngineError, ModelSpec
-from .languages import apertium_code
+from ..engines.base import EngineError, ModelSpec
+from ..languages import apertium_code
 from .registry import Registry
 
 
@@ -26,7 +26,7 @@ def model_status(spec: ModelSpec) -> dict:
     if spec.engine == "apertium":
         present = bool(apertium_modes())
     else:
-        from .engines.hub import is_present
+        from ..engines.hub import is_present
 
         present = is_present(spec)
     return {"name": spec.name, "engine": spec.engine, "model": spec.model, "revision": spec.revision, "present": present}
@@ -34,7 +34,7 @@ def model_status(spec: ModelSpec) -> dict:
 
 def pull_routes(registry: Registry, sources: Sequence[str], targets: Sequence[str], say: Callable[[str], None]) -> list[str]:
     """Fetch, for every (source, target), the first model of its route that can serve it; returns what failed."""
-    from .engines.hub import pull
+    from ..engines.hub import pull
 
     modes = apertium_modes()
     pulled: dict[str, str] = {}

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .document import Document
-from .output import DEFAULT_LAYOUT, output_path, write_atomic
+from ..document import Document
+from ..output import DEFAULT_LAYOUT, output_path, write_atomic
 from .xliff import IDENTITY_FIELDS, Imported, XliffError, export_xliff, import_xliff, iter_segments
 
 if TYPE_CHECKING:
-    from .api import DocumentResult
-    from .memory import MemorySession
+    from ..api import DocumentResult
+    from ..memory.store import MemorySession
 
 XLIFF_LAYOUT = "{name}.{lang}.xlf"
 TMX_LAYOUT = "{name}.tmx"
@@ -48,7 +48,7 @@ def reading_memory(path: Path | None) -> tuple[MemorySession | None, Any]:
     when there is no memory file yet."""
     if path is None or not path.exists():
         return None, None
-    from .memory import MemorySession, TranslationMemory
+    from ..memory.store import MemorySession, TranslationMemory
 
     memory = TranslationMemory(path, readonly=True)
     return MemorySession(memory.lookup, lambda entries, used: 0), memory
@@ -58,10 +58,10 @@ def translate_for_export(documents: Sequence[Document], targets: Sequence[str], 
                          **kwargs: Any) -> tuple[list[DocumentResult], dict[tuple[str, str], dict[str, str]]]:
     """Translate like `translate_documents` (reading, not writing, the memory) and return the
     memory key fields of every engine that ran, by (engine, model) as blocks name them."""
-    from .api import translate_documents
-    from .engines.base import EngineOptions
-    from .engines.pool import EnginePool
-    from .memory import engine_identity
+    from ..api import translate_documents
+    from ..engines.base import EngineOptions
+    from ..engines.pool import EnginePool
+    from ..memory.store import engine_identity
 
     pool = EnginePool(kwargs.pop("options", None) or EngineOptions())
     session, opened = reading_memory(memory)
@@ -139,8 +139,8 @@ def remember_edits(imported: Imported, memory_path: Path) -> int:
 
     An edit without engine metadata cannot be keyed, and is reported rather than silently
     dropped."""
-    from .memory import EngineIdentity, Entry, TranslationMemory
-    from .qa import HUMAN
+    from ..memory.store import EngineIdentity, Entry, TranslationMemory
+    from ..pipeline.quality import HUMAN
 
     entries: list[Entry] = []
     for edit in imported.edits:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import EXIT_OK, EXIT_PROBLEMS, ModelsFile, Verbose, _progress, app, handles_errors
+from .app import EXIT_OK, EXIT_PROBLEMS, ModelsFile, Verbose, _progress, app, handles_errors
 
 Memory = Annotated[Path | None, typer.Option("--memory", help="Translation memory file; default: OUT/.multitrans/memory.sqlite.")]
 NoMemory = Annotated[bool, typer.Option("--no-memory", help="Do not use the translation memory.")]
@@ -24,8 +24,8 @@ Beam = Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")]
 
 def _run_options(models: Path | None, offline: bool, device: str, beam: int) -> dict[str, Any]:
     """Registry and engine options for a translation run, as `translate` builds them."""
-    from .engines.base import EngineOptions
-    from .registry import load_registry
+    from ..engines.base import EngineOptions
+    from ..config.registry import load_registry
 
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"unknown --device '{device}'; use auto, cpu or cuda")
@@ -35,7 +35,7 @@ def _run_options(models: Path | None, offline: bool, device: str, beam: int) -> 
 
 
 def _memory(memory: Path | None, no_memory: bool, out: Path) -> Path | None:
-    from .batch import default_memory_path
+    from ..archive.job import default_memory_path
 
     return None if no_memory else memory or default_memory_path(out)
 
@@ -60,9 +60,9 @@ def export(
     """Translate and write the result for translators: OUT/<name>.<lang>.xlf per language, or OUT/<name>.tmx.
 
     The memory is read (earlier imported fixes are reused) but not written."""
-    from .api import read_document
-    from .exchange import file_timestamp, translate_for_export, write_tmx_file, write_xliff
-    from .languages import parse_list
+    from ..api import read_document
+    from ..interchange.exchange import file_timestamp, translate_for_export, write_tmx_file, write_xliff
+    from ..languages import parse_list
 
     if fmt not in ("xliff", "tmx"):
         raise ValueError(f"unknown --format '{fmt}'; use xliff or tmx")
@@ -95,7 +95,7 @@ def import_(
     verbose: Verbose = False,
 ) -> None:
     """Rebuild translated documents from XLIFF files and keep the translators' edits in the memory."""
-    from .exchange import import_file
+    from ..interchange.exchange import import_file
 
     problems: list[str] = []
     for file in files:
@@ -124,9 +124,9 @@ def review(
     verbose: Verbose = False,
 ) -> None:
     """Write one self-contained HTML page with the source and each translation side by side, block by block."""
-    from .languages import parse_list
-    from .output import write_atomic
-    from .review import read_aligned, review_page
+    from ..languages import parse_list
+    from ..output import write_atomic
+    from ..interchange.review import read_aligned, review_page
 
     targets = parse_list(to) if to else None
     problems: list[str] = []
@@ -134,8 +134,8 @@ def review(
         records = read_aligned(file)
         title = file.name.removesuffix(".jsonl")
     else:
-        from .api import read_document
-        from .exchange import translate_for_export
+        from ..api import read_document
+        from ..interchange.exchange import translate_for_export
 
         if not targets:
             raise ValueError("give the languages to review with --to (e.g. --to nn,da,sv)")

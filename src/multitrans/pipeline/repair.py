@@ -34,13 +34,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .engines.base import Decoding, Engine, EngineError
-from .engines.pool import EnginePool
-from .glossary import Glossary
+from ..engines.base import Decoding, Engine, EngineError
+from ..engines.pool import EnginePool
+from ..config.glossary import Glossary
 from .plan import Plan, TaskKey
-from .qa import FALLBACK, FIRST, SAFER, Checker, Flag, Quality, lost_spans, missing_terms
-from .registry import Registry
-from .runner import RunResult
+from .quality import FALLBACK, FIRST, SAFER, Checker, Flag, Quality, lost_spans, missing_terms
+from ..config.registry import Registry
+from .run import RunResult
 from .segment import Piece, split_around_spans, split_long
 
 SAFER_DECODING = Decoding(beam=4, repetition_penalty=1.3, no_repeat_ngram_size=3)
