@@ -1,7 +1,6 @@
 """Apertium on real Norwegian: the sample article into Nynorsk, Danish and Swedish."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 

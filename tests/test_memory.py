@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,15 +13,8 @@ from fakes import Norwegian, recording_setup
 from multitrans.api import translate_documents
 from multitrans.cli.app import app
 from multitrans.document import TemplateBuilder
-from multitrans.memory.store import (
-    EngineIdentity,
-    Entry,
-    MemorySession,
-    TranslationMemory,
-    engine_identity,
-    memory_session,
-    normalize,
-)
+from multitrans.memory.session import MemorySession, memory_session
+from multitrans.memory.store import EngineIdentity, Entry, TranslationMemory, engine_identity, normalize
 
 runner = CliRunner()
 IDENTITY = EngineIdentity("nllb", "x/m", "r1", "transformers", "float32", '{"beam":1}')

@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .document import Document
+from .document import BlockTranslation, Document, DocumentResult
 from .engines.base import EngineOptions
 from .engines.pool import EnginePool
 from .formats import format_for, parse
@@ -20,65 +19,26 @@ from .config.glossary import Glossary
 from .inputs import DEFAULT_MAX_BYTES, InputError, read_text
 from .languages import normalize, parse_list
 from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic_all
-from .pipeline.plan import Assignment, PreparedDocument, build_plan
+from .pipeline.plan import PreparedDocument, build_plan
 from .config.registry import Registry, load_registry
-from .pipeline.run import RunResult, run_plan
-from .pipeline.quality import Checker, Flag, annotate
+from .pipeline.run import run_plan
+from .pipeline.assemble import assemble
+from .pipeline.quality import Checker
 from .pipeline.repair import check_and_repair
-from .pipeline.segment import Piece, segment_block
+from .pipeline.segment import segment_block
+
+__all__ = [
+    "BlockTranslation", "DocumentResult", "detect_document", "parse_document", "read_document",
+    "translate_document", "translate_documents", "write_result",
+]
 
 if TYPE_CHECKING:
     from .pipeline.detect import DocumentDetection, LanguageDetector
-    from .memory.store import MemorySession
+    from .memory.session import MemorySession
 
 # Block-level identification cannot tell these apart reliably on a sentence or two,
 # so a block "detected" as a sibling of the document's language keeps the document's.
 _CLOSE_LANGUAGES = ({"nb", "nn", "da", "sv"}, {"hr", "sr", "bs"}, {"id", "ms"}, {"cs", "sk"})
-
-
-@dataclass(frozen=True)
-class BlockTranslation:
-    text: str
-    engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
-    model: str | None
-    note: str | None = None
-    flags: tuple[Flag, ...] = ()  # quality problems that remain (see qa.py)
-    attempt: str | None = None  # "first", "safer_decoding", "fallback_route:<model>" or "human_edit"; None when no engine ran
-    runtime: str | None = None  # what ran the model: "transformers-float32", "ctranslate2-int8"...; None for rule-based engines
-    pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
-
-
-@dataclass
-class DocumentResult:
-    document: Document
-    lang: str
-    confidence: float
-    block_langs: tuple[str, ...]
-    translations: dict[str, list[BlockTranslation]]
-    problems: list[str] = field(default_factory=list)
-
-    def text(self, lang: str) -> str:
-        """The translated document in `lang`, in the source's format and layout."""
-        return self.document.render([b.text for b in self.translations[lang]], lang=lang)
-
-    def records(self) -> list[dict]:
-        """One aligned record per source block, in order (the aligned JSONL)."""
-        records = []
-        for block, lang in zip(self.document.blocks, self.block_langs):
-            translations = {}
-            for tgt, blocks in self.translations.items():
-                bt = blocks[block.id]
-                entry = {"text": bt.text, "engine": bt.engine, "model": bt.model}
-                if bt.runtime:
-                    entry["runtime"] = bt.runtime
-                if bt.note:
-                    entry["note"] = bt.note
-                entry["attempt"] = bt.attempt
-                entry["flags"] = [f.as_dict() for f in bt.flags]
-                translations[tgt] = entry
-            records.append({"id": block.id, "kind": block.kind, "source": {"lang": lang, "text": block.text},
-                            "translations": translations})
-        return records
 
 
 def read_document(
@@ -173,13 +133,8 @@ def translate_documents(
         quality = check_and_repair(plan, run, pool, registry, Checker(detector), glossary)
         if memory is not None:
             memory.keep(plan, pool.loaded, run, quality)  # remembers new translations (and their flags), adds the remembered ones
-        results = [
-            _assemble(doc, plan.assignments[i], run, plan.problems)
-            for i, doc in enumerate(prepared)
-        ]
-        for result, doc, assignments in zip(results, prepared, plan.assignments):
-            annotate(result.translations, doc, assignments, run.translations, quality)
-        return results
+        return [assemble(doc, assignments, run.translations, quality, plan.problems, run.problems)
+                for doc, assignments in zip(prepared, plan.assignments)]
     finally:
         if own_pool:
             pool.close()
@@ -190,35 +145,6 @@ def translate_document(document: Document | str | Path, targets: Sequence[str], 
     if not isinstance(document, Document):
         document = read_document(document)
     return translate_documents([document], targets, **kwargs)[0]
-
-
-def _assemble(
-    doc: PreparedDocument, assignments: dict[str, list[Assignment]], run: RunResult, plan_problems: list[str],
-) -> DocumentResult:
-    translations: dict[str, list[BlockTranslation]] = {}
-    used_notes: set[str] = set()
-    for tgt, row in assignments.items():
-        blocks = []
-        for block, assignment, pieces in zip(doc.document.blocks, row, doc.pieces):
-            if assignment.engine is None:
-                engine = "copy" if assignment.src == tgt else None
-                blocks.append(BlockTranslation(block.text, engine, None, assignment.note))
-                if assignment.note and engine is None:
-                    used_notes.add(assignment.note)
-                continue
-            name = assignment.engine.spec.name
-            missing = [p for p in pieces if p.translate and (name, assignment.src, tgt, p.text) not in run.translations]
-            parts = tuple(
-                run.translations.get((name, assignment.src, tgt, p.text), p.text) if p.translate else p.text
-                for p in pieces
-            )
-            text = "".join(parts)
-            note = f"{len(missing)} sentence(s) kept untranslated after an engine failure" if missing else None
-            blocks.append(BlockTranslation(text, assignment.engine.spec.engine, assignment.engine.model_id, note,
-                                           runtime=assignment.engine.runtime, pieces=tuple(zip(pieces, parts))))
-        translations[tgt] = blocks
-    problems = [p for p in plan_problems if p in used_notes] + run.problems
-    return DocumentResult(doc.document, doc.lang, doc.confidence, doc.block_langs, translations, problems)
 
 
 def write_result(result: DocumentResult, out_dir: str | Path, layout: str = DEFAULT_LAYOUT) -> list[Path]:

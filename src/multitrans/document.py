@@ -105,3 +105,68 @@ class TemplateBuilder:
 
     def build(self, name: str, fmt: str) -> Document:
         return Document(name, fmt, tuple(self._blocks), tuple(self._parts))
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of block text; only pieces with `translate` set go to an engine."""
+
+    text: str
+    translate: bool
+    spans: tuple[str, ...] = ()  # protected substrings inside `text`, in order
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One quality problem of one segment (or block) in one target language."""
+
+    code: str  # one of FLAG_CODES
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class BlockTranslation:
+    text: str
+    engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
+    model: str | None
+    note: str | None = None
+    flags: tuple[Flag, ...] = ()  # quality problems that remain (see qa.py)
+    attempt: str | None = None  # "first", "safer_decoding", "fallback_route:<model>" or "human_edit"; None when no engine ran
+    runtime: str | None = None  # what ran the model: "transformers-float32", "ctranslate2-int8"...; None for rule-based engines
+    pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
+
+
+@dataclass
+class DocumentResult:
+    document: Document
+    lang: str
+    confidence: float
+    block_langs: tuple[str, ...]
+    translations: dict[str, list[BlockTranslation]]
+    problems: list[str] = field(default_factory=list)
+
+    def text(self, lang: str) -> str:
+        """The translated document in `lang`, in the source's format and layout."""
+        return self.document.render([b.text for b in self.translations[lang]], lang=lang)
+
+    def records(self) -> list[dict]:
+        """One aligned record per source block, in order (the aligned JSONL)."""
+        records = []
+        for block, lang in zip(self.document.blocks, self.block_langs):
+            translations = {}
+            for tgt, blocks in self.translations.items():
+                bt = blocks[block.id]
+                entry = {"text": bt.text, "engine": bt.engine, "model": bt.model}
+                if bt.runtime:
+                    entry["runtime"] = bt.runtime
+                if bt.note:
+                    entry["note"] = bt.note
+                entry["attempt"] = bt.attempt
+                entry["flags"] = [f.as_dict() for f in bt.flags]
+                translations[tgt] = entry
+            records.append({"id": block.id, "kind": block.kind, "source": {"lang": lang, "text": block.text},
+                            "translations": translations})
+        return records

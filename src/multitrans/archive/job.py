@@ -40,7 +40,8 @@ from .workers import (
 from ..languages import normalize as normalize_language
 from ..languages import parse_list
 from .manifest import ALIGNED, Manifest, Stale, document_entry, sha256_bytes
-from ..memory.store import TranslationMemory, no_lookup
+from ..memory.session import no_lookup
+from ..memory.store import TranslationMemory
 from ..inputs import InputError, decode
 from ..output import output_path, write_atomic
 from ..config.registry import Registry, load_registry

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engines.base import EngineOptions, OptionsError
 from .manifest import ALIGNED
-from ..memory.store import Collector, Entry, Lookup, MemorySession, engine_identity, no_lookup
+from ..memory.session import Collector, Lookup, MemorySession, no_lookup
+from ..memory.store import Entry, engine_identity
 
 if TYPE_CHECKING:
-    from ..api import DocumentResult
+    from ..document import DocumentResult
     from ..pipeline.detect import LanguageDetector
     from ..engines.pool import EnginePool
     from ..config.registry import Registry

@@ -124,7 +124,7 @@ def translate(
         documents = [parse_document(text, "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
     else:
         documents = [read_document(f, fmt, encoding=encoding, max_bytes=limit) for f in files]
-    from ..memory.store import memory_session
+    from ..memory.session import memory_session
 
     memory_file = None if no_memory else memory or (None if stdin else out / ".multitrans" / "memory.sqlite")
     with _progress(not stdin) as on_progress, memory_session(memory_file) as session:
@@ -139,7 +139,7 @@ def translate(
             paths = write_result(result, out, layout)
             typer.echo(f"{result.document.name} ({result.lang}, confidence {result.confidence:.2f}): "
                        f"wrote {len(paths) - 1} translations and {paths[-1]}", err=True)
-    from ..pipeline.quality import report as quality_report
+    from ..pipeline.report import report as quality_report
 
     quality = quality_report(results)
     _print_quality(quality)

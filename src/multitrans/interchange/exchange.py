@@ -22,8 +22,8 @@ from ..output import DEFAULT_LAYOUT, output_path, write_atomic
 from .xliff import IDENTITY_FIELDS, Imported, XliffError, export_xliff, import_xliff, iter_segments
 
 if TYPE_CHECKING:
-    from ..api import DocumentResult
-    from ..memory.store import MemorySession
+    from ..document import DocumentResult
+    from ..memory.session import MemorySession
 
 XLIFF_LAYOUT = "{name}.{lang}.xlf"
 TMX_LAYOUT = "{name}.tmx"
@@ -48,7 +48,8 @@ def reading_memory(path: Path | None) -> tuple[MemorySession | None, Any]:
     when there is no memory file yet."""
     if path is None or not path.exists():
         return None, None
-    from ..memory.store import MemorySession, TranslationMemory
+    from ..memory.session import MemorySession
+    from ..memory.store import TranslationMemory
 
     memory = TranslationMemory(path, readonly=True)
     return MemorySession(memory.lookup, lambda entries, used: 0), memory

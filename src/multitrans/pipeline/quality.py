@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..document import Flag
 from ..languages import get as get_language
 from ..languages import name as language_name
 
 if TYPE_CHECKING:
-    from .plan import Assignment, PreparedDocument, TaskKey
+    from .plan import TaskKey
 
 FLAG_CODES: dict[str, str] = {
     "wrong_language": "the output reads as another language than the target",
@@ -88,17 +89,6 @@ class Detector(Protocol):
     def detect(self, text: str) -> Any: ...
 
 
-@dataclass(frozen=True)
-class Flag:
-    """One quality problem of one segment (or block) in one target language."""
-
-    code: str  # one of FLAG_CODES
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "detail": self.detail}
-
-
 class Checker:
     """Checks translated segments; holds the run's language detector (built once per run)."""
 
@@ -124,9 +114,9 @@ class Checker:
         flags: list[Flag] = []
         lost = lost_spans(output, spans)
         if lost:
-            flags.append(Flag("span_lost", f"{_quote(lost[0])} is missing" + (f" (and {len(lost) - 1} more)" if len(lost) > 1 else "")))
+            flags.append(Flag("span_lost", f"{quote(lost[0])} is missing" + (f" (and {len(lost) - 1} more)" if len(lost) > 1 else "")))
         for term, required in missing_terms(output, terms):
-            flags.append(Flag("span_lost", f"glossary term {_quote(required)} (for {_quote(term)}) is missing"))
+            flags.append(Flag("span_lost", f"glossary term {quote(required)} (for {quote(term)}) is missing"))
         loop = repetition(source, output)
         if loop:
             flags.append(Flag("repetition", loop))
@@ -180,11 +170,11 @@ def repetition(source: str, output: str) -> str | None:
         gram, count = found
         src_loop = _word_loop(source, len(gram.split()))
         if src_loop is None or src_loop[1] < count:
-            return f"{_quote(gram)} repeated {count} times in a row"
+            return f"{quote(gram)} repeated {count} times in a row"
     for match in _CHAR_LOOP.finditer(output):
         unit = match.group(1)
         if len(match.group()) >= _CHAR_LOOP_MIN and unit * _CHAR_REPEATS not in source:
-            return f"{_quote(unit)} repeated {len(match.group()) // len(unit)} times in a row"
+            return f"{quote(unit)} repeated {len(match.group()) // len(unit)} times in a row"
     return None
 
 
@@ -273,7 +263,7 @@ def is_copy(source: str, output: str, spans: Sequence[str] = ()) -> bool:
     return len(words) >= _COPY_MIN_WORDS
 
 
-def _quote(text: str, width: int = 40) -> str:
+def quote(text: str, width: int = 40) -> str:
     text = " ".join(text.split())
     return f"“{text if len(text) <= width else text[: width - 1] + '…'}”"
 
@@ -292,64 +282,3 @@ class Quality:
     flags: dict[TaskKey, tuple[Flag, ...]]
     attempts: dict[TaskKey, str]
     retried: int = 0
-
-
-def annotate(
-    blocks_by_target: dict[str, list[Any]],
-    prepared: PreparedDocument,
-    assignments: dict[str, list[Assignment]],
-    translations: dict[TaskKey, str],
-    quality: Quality,
-) -> None:
-    """Put each block's flags and attempt on its BlockTranslation (replaced in place).
-
-    A block's flags are its sentences' (named by sentence where the block has several);
-    its attempt is the latest any of its sentences needed.
-    """
-    for tgt, row in assignments.items():
-        blocks = blocks_by_target[tgt]
-        for i, (assignment, pieces) in enumerate(zip(row, prepared.pieces)):
-            translation = blocks[i]
-            if assignment.engine is None:
-                if translation.engine is None:
-                    flag = Flag("not_translated", translation.note or "no model could serve this block")
-                    blocks[i] = replace(translation, flags=(flag,), attempt=None)
-                continue
-            name = assignment.engine.spec.name
-            sentences = [p.text for p in pieces if p.translate]
-            flags: list[Flag] = []
-            attempt: str | None = FIRST
-            for sentence in sentences:
-                key = (name, assignment.src, tgt, sentence)
-                where = f" in {_quote(sentence)}" if len(sentences) > 1 else ""
-                if key not in translations:
-                    flags.append(Flag("not_translated", f"the engine failed; the source was kept{where}"))
-                    continue
-                flags.extend(Flag(f.code, f.detail + where) for f in quality.flags.get(key, ()))
-                attempt = later(attempt, quality.attempts.get(key, FIRST))
-            blocks[i] = replace(translation, flags=tuple(flags), attempt=attempt)
-
-
-def report(results: Iterable[Any]) -> dict[str, Any]:
-    """The run's quality report (what `--report FILE.json` holds): totals, per document and
-    language counts, and one row per flag."""
-    rows: list[dict[str, Any]] = []
-    documents = []
-    totals: Counter[str] = Counter()
-    for result in results:
-        per_target = {}
-        for tgt, blocks in result.translations.items():
-            counts: Counter[str] = Counter()
-            for block, translation in zip(result.document.blocks, blocks):
-                for flag in translation.flags:
-                    counts[flag.code] += 1
-                    rows.append({"document": result.document.name, "block": block.id, "lang": tgt,
-                                 "code": flag.code, "detail": flag.detail, "attempt": translation.attempt,
-                                 "engine": translation.engine, "model": translation.model})
-            retried = sum(1 for t in blocks if t.attempt not in (None, FIRST))
-            per_target[tgt] = {"blocks": len(blocks), "flagged": sum(1 for t in blocks if t.flags),
-                               "repaired": retried, "flags": dict(sorted(counts.items()))}
-            totals.update(counts)
-        documents.append({"document": result.document.name, "lang": result.lang, "targets": per_target,
-                          "problems": list(dict.fromkeys(result.problems))})
-    return {"flags": dict(sorted(totals.items())), "documents": documents, "rows": rows}

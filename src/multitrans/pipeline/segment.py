@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
-from ..document import Span
+from ..document import Piece, Span
 
 # Trailing punctuation is not part of a URL written in running text ("…-war/, samt").
 _URL = r"(?:https?|ftp)://[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"
@@ -41,15 +40,6 @@ _SENTENCE_SPLITTER_LANGUAGES = frozenset(
     "ca cs da de el en es fi fr hu is it lt lv nl no pl pt ro ru sk sl sv tr".split()
 )
 _SPLITTER_ALIASES = {"nb": "no", "nn": "no"}
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A run of block text; only pieces with `translate` set go to an engine."""
-
-    text: str
-    translate: bool
-    spans: tuple[str, ...] = ()  # protected substrings inside `text`, in order
 
 
 def find_protected(text: str, extra: Sequence[Span] = ()) -> list[Span]:
