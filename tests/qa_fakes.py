@@ -207,7 +207,7 @@ def fake_models(monkeypatch: pytest.MonkeyPatch, tmp_path):
 def _has_memory_option() -> bool:
     import inspect
 
-    from multitrans.cli.app import translate
+    from multitrans.cli.translate import translate
 
     return "no_memory" in inspect.signature(translate).parameters
 

@@ -16,7 +16,7 @@ import pytest
 from qa_fakes import NO_MEMORY, Scripted, fake_models, reverse_words  # noqa: F401 - fake_models is a fixture
 from typer.testing import CliRunner
 
-from multitrans.cli.app import app
+from multitrans.cli import app
 from multitrans.formats.text import read
 
 runner = CliRunner()

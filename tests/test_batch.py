@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from conftest import run_batch_cli
 from fakes import Norwegian, recording_setup
 from multitrans.archive.job import BatchError, _Lock, check_batch, discover, glob_regex, run_batch
-from multitrans.cli.app import app
+from multitrans.cli import app
 from multitrans.pipeline.detect import TooLittleText
 from multitrans.engines.base import EngineOptions
 from multitrans.archive.workers import gpu_assignments, plan_workers
@@ -228,7 +228,7 @@ def test_check_exit_codes_and_json(tmp_path):
 
 def test_check_loads_no_model_library(tmp_path):
     archive = small_archive(tmp_path / "archive")
-    code = ("import sys\nfrom multitrans.cli.app import app\n"
+    code = ("import sys\nfrom multitrans.cli import app\n"
             f"try:\n    app(['batch', {str(archive)!r}, '--to', 'nn', '--out', {str(tmp_path / 'o')!r}, '--check'])\n"
             "except SystemExit:\n    pass\n"
             "print('MODULES:' + ' '.join(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'lingua')))")

@@ -1,29 +1,93 @@
 import json
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
-from multitrans.cli.app import app
+from multitrans.cli import app
+from multitrans.engines.base import EngineOptions
+from multitrans.errors import UserError
 
 ARTICLE = str(Path(__file__).parent.parent / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt")
 
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [["translate"], ["detect"], ["languages"], ["models", "list"], ["models", "pull"]])
+def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command and group of the app, as the words that call it and its Click object."""
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _walk(sub, (*path, name))
+
+
+# Discovered from the app, so a command added later is checked without being listed here.
+ALL = dict(_walk(typer.main.get_command(app)))
+COMMANDS = [path for path, command in ALL.items() if not hasattr(command, "commands")]
+GROUPS = [path for path, command in ALL.items() if hasattr(command, "commands")]
+LOAD_MODELS = [("translate",), ("batch",), ("export",), ("review",), ("models", "convert")]
+
+
+def test_discovery_finds_every_command():
+    assert {("translate",), ("detect",), ("languages",), ("batch",), ("export",), ("import",), ("review",),
+            ("models", "list"), ("models", "pull"), ("models", "convert"),
+            ("memory", "stats"), ("memory", "export"), ("memory", "prune")} <= set(COMMANDS)
+    assert {(), ("models",), ("memory",)} <= set(GROUPS)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_every_command_help_has_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
-    assert "Example: multitrans " + command[0] in result.output
+    assert "Example: multitrans " + " ".join(command) in result.output
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda path: " ".join(path) or "multitrans")
+def test_every_group_help_lists_its_commands(group):
+    result = runner.invoke(app, [*group, "--help"])
+    assert result.exit_code == 0
+    assert all(name in result.output for name in ALL[group].commands)
+
+
+@pytest.mark.parametrize("command", LOAD_MODELS, ids=" ".join)
+def test_every_command_that_loads_models_takes_the_model_options(command):
+    names = {name for param in ALL[command].params for name in param.opts}
+    assert {"--models", "--offline", "--allow-pickle"} <= names
+
+
+@pytest.mark.parametrize("command", [c for c in LOAD_MODELS if c != ("models", "convert")], ids=" ".join)
+def test_every_command_that_translates_checks_the_device(command):
+    result = runner.invoke(app, [*command, "article.txt", "--to", "nn", "--device", "tpu"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == "error: unknown --device 'tpu'; use auto, cpu or cuda"
+
+
+def test_batch_hands_the_model_options_to_the_job(tmp_path, monkeypatch):
+    seen: dict[str, Any] = {}
+
+    def run_batch(archive: Path, targets: list[str], out: Path, **kwargs: Any) -> None:
+        seen.update(kwargs, targets=targets)
+        raise UserError("stopped before translating")
+
+    monkeypatch.setattr("multitrans.archive.job.run_batch", run_batch)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    result = runner.invoke(app, ["batch", str(tmp_path), "--to", "nn, Danish", "--offline", "--allow-pickle",
+                                 "--device", "cpu", "--beam", "2"])
+    assert result.exit_code == 2 and "stopped before translating" in result.output
+    assert seen["options"] == EngineOptions(device="cpu", beam=2, offline=True, allow_pickle=True)
+    assert seen["targets"] == ["nn", "da"]
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
 
 
 def _modules_after(args: list[str]) -> set[str]:
     code = (
-        "import sys\nfrom multitrans.cli.app import app\n"
+        "import sys\nfrom multitrans.cli import app\n"
         f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
         "print('MODULES:' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))))"
     )

@@ -381,7 +381,7 @@ def test_the_record_names_the_runtime_that_ran(tmp_path: Path, dirs: dict[str, P
 def test_models_convert_command(tmp_path: Path, tiny_marian_dir: Path, isolated: Path) -> None:
     from typer.testing import CliRunner
 
-    from multitrans.cli.app import app
+    from multitrans.cli import app
 
     runner = CliRunner()
     registry = tmp_path / "models.yaml"

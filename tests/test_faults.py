@@ -18,7 +18,7 @@ import pytest
 from qa_fakes import NO_MEMORY, Scripted, fake_models, reverse_words  # noqa: F401 - fake_models is a fixture
 from typer.testing import CliRunner
 
-from multitrans.cli.app import app
+from multitrans.cli import app
 
 runner = CliRunner()
 NORWEGIAN = ("Det er ikke sant, sier talsmannen.\n\nNord-Korea har sendt mange containere til Russland.\n\n"

@@ -14,11 +14,15 @@ from multitrans.languages import (
     UnknownLanguage,
     all_codes,
     apertium_code,
-    apertium_mode_candidates,
+    apertium_mode,
+    are_close,
+    count_unspaced,
+    density,
     flores_code,
     is_rtl,
     iso3,
     name,
+    no_word_boundary,
     normalize,
     parse_list,
 )
@@ -187,14 +191,49 @@ def test_apertium_code(code: str, expected: str | None) -> None:
     assert apertium_code(code) == expected
 
 
-def test_apertium_target_variants_and_mode_names() -> None:
-    assert apertium_code("hr", target=True) == "hbs_HR"
-    assert apertium_code("nb", target=True) == "nob"
-    assert apertium_mode_candidates("nb", "nn")[0] == "nob-nno"
-    assert apertium_mode_candidates("no", "da")[0] == "nob-dan"
-    assert apertium_mode_candidates("en", "sr")[:2] == ["eng-hbs_SR", "eng-hbs"]
-    assert "es-pt" in apertium_mode_candidates("es", "pt")
-    assert apertium_mode_candidates("nb", "de") == []
+@pytest.mark.parametrize(
+    ("src", "tgt", "expected"),
+    [("nb", "nn", "nob-nno"), ("no", "da", "nob-dan"), ("nn", "nb", "nno-nob"),
+     ("nb", "sv", "nob-swe"), ("es", "pt", "spa-por"), ("nb", "de", None), ("de", "nb", None)],
+)
+def test_apertium_mode(src: str, tgt: str, expected: str | None) -> None:
+    assert apertium_mode(src, tgt) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "block", "output"),
+    [("nb", "nn", True, True), ("da", "nb", True, True), ("sr", "hr", True, True),
+     ("ms", "id", True, True), ("sk", "cs", True, True),
+     ("sv", "nb", True, False), ("sv", "da", True, False),
+     ("ne", "hi", False, True), ("mr", "ne", False, True),
+     ("en", "nb", False, False), ("de", "nl", False, False)],
+)
+def test_close_languages_by_purpose(a: str, b: str, block: bool, output: bool) -> None:
+    assert are_close(a, b, "block") is block and are_close(b, a, "block") is block
+    assert are_close(a, b, "output") is output and are_close(b, a, "output") is output
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("zh", 0.33), ("zh-Hant", 0.33), ("ja", 0.45), ("ko", 0.5), ("ar", 0.85), ("en", 1.0), ("ru", 1.0)],
+)
+def test_density(code: str, expected: float) -> None:
+    assert density(code) == expected
+
+
+def test_unspaced_scripts() -> None:
+    # Han, kana, Thai, Lao, Myanmar and Khmer count character by character; Hangul does not,
+    # since Korean separates its words with spaces, nor do Latin and Devanagari.
+    unspaced = "東京タワーひらがなสวัสดีສະບາຍດີမင်္ဂလာសួស្តី"
+    assert count_unspaced(unspaced) == len(unspaced)
+    assert count_unspaced("서울에서 Oslo नमस्ते") == 0
+    assert count_unspaced("Oslo 東京") == 2
+
+
+def test_names_need_a_boundary_only_in_spaced_scripts() -> None:
+    assert no_word_boundary("東") and no_word_boundary("タ") and no_word_boundary("ส")
+    assert no_word_boundary("서")  # Korean writes particles onto the name
+    assert not no_word_boundary("O") and not no_word_boundary("न") and not no_word_boundary("ø")
 
 
 @pytest.mark.parametrize("code", ["ar", "he", "fa", "ur", "ps", "yi", "ckb", "sd", "ug", "ks",

@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 from fakes import Norwegian, recording_setup
 from multitrans.api import translate_documents
-from multitrans.cli.app import app
+from multitrans.cli import app
 from multitrans.document import TemplateBuilder
+from multitrans.engines.identity import EngineIdentity, normalize
 from multitrans.memory.session import MemorySession, memory_session
-from multitrans.memory.store import EngineIdentity, Entry, TranslationMemory, engine_identity, normalize
+from multitrans.memory.store import Entry, TranslationMemory
 
 runner = CliRunner()
 IDENTITY = EngineIdentity("nllb", "x/m", "r1", "transformers", "float32", '{"beam":1}')
@@ -120,7 +121,7 @@ def test_a_new_model_revision_or_beam_misses_the_memory(tmp_path):
 def test_a_normalized_hit_that_would_lose_a_protected_span_is_not_used(tmp_path):
     path = tmp_path / "m.sqlite"
     registry, pool, loaded = recording_setup()
-    identity = engine_identity(pool.get(registry.models["m"]))
+    identity = pool.get(registry.models["m"]).identity()
     # Stored for the one-line sentence, but its translation lacks the number (as a broken engine might write it).
     with TranslationMemory(path) as tm:
         tm.store([entry("Det kom 1.000 containere.", "ES KAMEN CONTAINER.", identity)])
@@ -223,10 +224,10 @@ def test_translate_keeps_its_memory_under_the_output_unless_told_otherwise(tmp_p
 
     registry, pool, loaded = recording_setup()
     real = api.translate_documents
-    seen = {}
+    seen = []
 
     def fake(documents, targets, **kwargs):
-        seen["memory"] = kwargs.get("memory")
+        seen.append(kwargs.get("memory"))
         return real(documents, targets, registry=registry, pool=pool, detector=Norwegian(), memory=kwargs.get("memory"))
 
     monkeypatch.setattr(api, "translate_documents", fake)
@@ -242,5 +243,33 @@ def test_translate_keeps_its_memory_under_the_output_unless_told_otherwise(tmp_p
     runner.invoke(app, ["translate", str(article), "--to", "de", "--out", str(tmp_path / "p"), "--memory", str(shared)])
     assert shared.exists() and not (tmp_path / "p" / ".multitrans").exists()
     runner.invoke(app, ["translate", str(article), "--to", "de", "--out", str(tmp_path / "q"), "--no-memory"])
-    assert seen["memory"] is None and not (tmp_path / "q" / ".multitrans").exists()
-    assert isinstance(MemorySession, type)
+    assert seen[-1] is None and not (tmp_path / "q" / ".multitrans").exists()
+    assert all(isinstance(session, MemorySession) for session in seen[:-1])  # every run but --no-memory had one
+
+
+def test_a_session_wraps_the_run_without_editing_the_plan_or_the_results(tmp_path):
+    from multitrans.pipeline.plan import Plan
+    from multitrans.pipeline.quality import Quality
+    from multitrans.pipeline.repair import Checked
+
+    registry, pool, _ = recording_setup()
+    engine = pool.get(registry.models["m"])
+    with TranslationMemory(tmp_path / "m.sqlite") as tm:
+        tm.store([entry("Gammel.", "Alt.", engine.identity())])
+        session = MemorySession.of(tm)
+        tasks = {"m": {("nb", "de"): {"Gammel.": (), "Ny.": ()}}}
+        plan = Plan(("de",), [], tasks)
+        given: list[Plan] = []
+        returned = Checked({("m", "nb", "de", "Ny."): "Neu."}, Quality({}, {}))
+
+        def work(todo: Plan) -> Checked:
+            given.append(todo)
+            return returned
+
+        checked = session.around(plan, {"m": engine}, work)
+        assert given[0].tasks == {"m": {("nb", "de"): {"Ny.": ()}}}  # the work saw only what is new
+        assert plan.tasks == {"m": {("nb", "de"): {"Gammel.": (), "Ny.": ()}}}  # the plan it was given is untouched
+        assert returned.translations == {("m", "nb", "de", "Ny."): "Neu."}  # and so are the work's results
+        assert checked.translations == {("m", "nb", "de", "Ny."): "Neu.", ("m", "nb", "de", "Gammel."): "Alt."}
+        assert session.counts.reused == 1 and session.counts.translated == 1
+        assert len(tm.lookup([engine.identity().key("nb", "de", "Ny.")])) == 1  # the new one is remembered

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from multitrans.cli.app import app
+from multitrans.cli import app
 from multitrans.formats.text import read
 from multitrans.pipeline.segment import find_protected
 

@@ -121,7 +121,7 @@ import shutil  # noqa: E402
 from qa_fakes import NO_MEMORY, Scripted, fake_models  # noqa: E402,F401 - fake_models is a fixture
 from typer.testing import CliRunner  # noqa: E402
 
-from multitrans.cli.app import app  # noqa: E402
+from multitrans.cli import app  # noqa: E402
 from multitrans.pipeline.quality import FLAG_CODES  # noqa: E402
 
 runner = CliRunner()

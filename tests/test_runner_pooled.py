@@ -73,7 +73,7 @@ def test_the_runner_hands_an_engine_all_its_pairs_in_one_job() -> None:
                                              ("Tre.", "nb", "fr"), ("One.", "en", "de")])
     assert result.translations[("pooled", "nb", "fr", "Tre.")] == "fr:Tre."
     assert result.translations[("pooled", "en", "de", "One.")] == "de:One."
-    assert sum(progress) == 5 and not result.problems
+    assert sum(progress) == 5 and not result.failures
 
 
 def test_a_failing_pair_is_isolated_and_reported_while_the_others_are_translated() -> None:
@@ -82,7 +82,8 @@ def test_a_failing_pair_is_isolated_and_reported_while_the_others_are_translated
     progress: list[int] = []
     result = run_plan(plan, {"pooled": engine}, progress.append)
     assert result.translations == {("pooled", "nb", "de", "En."): "de:En.", ("pooled", "nb", "fr", "To."): "fr:To."}
-    assert result.problems == ["pooled failed on nb→xx: no such language; those sentences were kept untranslated"]
+    [failure] = result.failures  # handed to repair as data, which retries and reports it
+    assert (failure.engine, failure.src, failure.tgt, str(failure.error)) == ("pooled", "nb", "xx", "no such language")
     assert len(engine.jobs) == 1 + 3  # the whole job, then each pair on its own
     assert sum(progress) == 4  # the bar ends full, counted once
 

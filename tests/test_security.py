@@ -16,7 +16,7 @@ from qa_fakes import NO_MEMORY, Scripted, fake_models, make_doc  # noqa: F401 - 
 from typer.testing import CliRunner
 
 from multitrans.api import DocumentResult, BlockTranslation, write_result
-from multitrans.cli.app import app
+from multitrans.cli import app
 from multitrans.output import OutputError, output_path
 from multitrans.config.registry import RegistryError, load_registry
 

@@ -269,8 +269,9 @@ def test_tmx_export_of_the_article_is_aligned_and_reproducible(article: Path, tm
 def test_edits_go_into_the_memory_under_the_engine_key_and_replace_machine_translation(tmp_path: Path) -> None:
     """`import` stores an edit where the next run looks, in place of the machine translation
     the memory held for that key; a later machine translation never replaces an edit."""
+    from multitrans.engines.identity import EngineIdentity
     from multitrans.interchange.exchange import remember_edits
-    from multitrans.memory.store import EngineIdentity, Entry, TranslationMemory
+    from multitrans.memory.store import Entry, TranslationMemory
 
     document = parse_document(MARKDOWN, "post.md")
     xlf = export_xliff(result_for(document), "de", IDENTITIES)

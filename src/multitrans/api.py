@@ -14,17 +14,18 @@ from typing import TYPE_CHECKING
 from .document import BlockTranslation, Document, DocumentResult
 from .engines.base import EngineOptions
 from .engines.pool import EnginePool
+from .errors import UserError
 from .formats import format_for, parse
 from .config.glossary import Glossary
-from .inputs import DEFAULT_MAX_BYTES, InputError, read_text
-from .languages import normalize, parse_list
+from .inputs import DEFAULT_MAX_BYTES, read_text
+from .languages import are_close, normalize, parse_list
 from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic_all
-from .pipeline.plan import PreparedDocument, build_plan
+from .pipeline.plan import Plan, PreparedDocument, build_plan
 from .config.registry import Registry, load_registry
 from .pipeline.run import run_plan
 from .pipeline.assemble import assemble
 from .pipeline.quality import Checker
-from .pipeline.repair import check_and_repair
+from .pipeline.repair import Checked, check_and_repair
 from .pipeline.segment import segment_block
 
 __all__ = [
@@ -35,10 +36,6 @@ __all__ = [
 if TYPE_CHECKING:
     from .pipeline.detect import DocumentDetection, LanguageDetector
     from .memory.session import MemorySession
-
-# Block-level identification cannot tell these apart reliably on a sentence or two,
-# so a block "detected" as a sibling of the document's language keeps the document's.
-_CLOSE_LANGUAGES = ({"nb", "nn", "da", "sv"}, {"hr", "sr", "bs"}, {"id", "ms"}, {"cs", "sk"})
 
 
 def read_document(
@@ -89,7 +86,9 @@ def prepare(
 def _block_language(guess: str | None, document_lang: str) -> str:
     if guess is None or guess == document_lang:
         return document_lang
-    if any(guess in group and document_lang in group for group in _CLOSE_LANGUAGES):
+    # Block-level identification cannot tell close languages apart reliably on a sentence
+    # or two, so a block "detected" as a sibling of the document's language keeps the document's.
+    if are_close(guess, document_lang, "block"):
         return document_lang
     return guess
 
@@ -116,7 +115,7 @@ def translate_documents(
     """
     targets = parse_list(",".join(targets)) if targets else []
     if not targets:
-        raise ValueError("no target language given; pass one or more codes, e.g. --to nn,da,sv")
+        raise UserError("no target language given; pass one or more codes, e.g. --to nn,da,sv")
     registry = registry or load_registry()
     detector = detector or new_detector()
     own_pool = pool is None
@@ -125,15 +124,15 @@ def translate_documents(
         glossary = registry.glossary if glossary is None else glossary
         prepared = [prepare(doc, detector, source_lang, glossary) for doc in documents]
         plan = build_plan(prepared, targets, registry, pool)
-        if memory is not None:
-            memory.recall(plan, pool.loaded)  # drops remembered sentences from plan.tasks
-        total = plan.task_count
-        progress = (lambda n: on_progress(n, total)) if on_progress else None
-        run = run_plan(plan, pool.loaded, progress)
-        quality = check_and_repair(plan, run, pool, registry, Checker(detector), glossary)
-        if memory is not None:
-            memory.keep(plan, pool.loaded, run, quality)  # remembers new translations (and their flags), adds the remembered ones
-        return [assemble(doc, assignments, run.translations, quality, plan.problems, run.problems)
+        checker = Checker(detector)
+
+        def work(todo: Plan) -> Checked:
+            total = todo.task_count
+            progress = (lambda n: on_progress(n, total)) if on_progress else None
+            return check_and_repair(todo, run_plan(todo, pool.loaded, progress), pool, registry, checker, glossary)
+
+        checked = memory.around(plan, pool.loaded, work) if memory is not None else work(plan)
+        return [assemble(doc, assignments, checked.translations, checked.quality, plan.problems, checked.problems)
                 for doc, assignments in zip(prepared, plan.assignments)]
     finally:
         if own_pool:

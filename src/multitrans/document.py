@@ -133,7 +133,7 @@ class BlockTranslation:
     engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
     model: str | None
     note: str | None = None
-    flags: tuple[Flag, ...] = ()  # quality problems that remain (see qa.py)
+    flags: tuple[Flag, ...] = ()  # quality problems that remain (see pipeline/quality.py)
     attempt: str | None = None  # "first", "safer_decoding", "fallback_route:<model>" or "human_edit"; None when no engine ran
     runtime: str | None = None  # what ran the model: "transformers-float32", "ctranslate2-int8"...; None for rule-based engines
     pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran

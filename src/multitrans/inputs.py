@@ -20,6 +20,8 @@ import codecs
 import re
 from pathlib import Path
 
+from .errors import UserError
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # a long feature article is ~100 kB; this bounds memory, not use
 
 # Longest byte-order marks first: UTF-32-LE's begins with UTF-16-LE's.
@@ -51,7 +53,7 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "ki": 1024, "m": 10
           "mib": 1024**2, "mi": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "gi": 1024**3}
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """The input cannot be read as a document; the message says why, in one line."""
 
 
@@ -59,11 +61,11 @@ def parse_size(text: str) -> int:
     """A byte count from `500000`, `200kB`, `10MB` or `1GiB` (for --max-size)."""
     match = _SIZE.match(text)
     if not match:
-        raise ValueError(f"cannot read size '{text}'; write it like 500000, 200kB, 10MB or 1GiB")
+        raise UserError(f"cannot read size '{text}'; write it like 500000, 200kB, 10MB or 1GiB")
     number, unit = match.groups()
     size = int(float(number) * _UNITS[(unit or "").lower()])
     if size < 1:
-        raise ValueError(f"size '{text}' must be at least one byte")
+        raise UserError(f"size '{text}' must be at least one byte")
     return size
 
 

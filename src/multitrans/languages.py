@@ -20,6 +20,11 @@ write, and what ``no`` in locales and older data almost always means.
 The Apertium column is filled for the languages that occur in a Debian-packaged Apertium
 pair.  It says what Apertium calls the language, not that a pair is installed: the
 Apertium engine still has to check ``apertium -l``.
+
+Below the table live the other facts about languages and their scripts that detection,
+segmentation, the glossary and the quality checks share: which code points belong to a
+script, which scripts are written without spaces, how densely a script writes, which
+languages a detector cannot tell apart.
 """
 
 from __future__ import annotations
@@ -27,21 +32,34 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
+
+from .errors import UserError
 
 __all__ = [
+    "NORWEGIAN",
+    "SCANDINAVIAN",
+    "Closeness",
     "Language",
     "UnknownLanguage",
     "all_codes",
     "apertium_code",
-    "apertium_mode_candidates",
+    "apertium_mode",
+    "are_close",
+    "count_unspaced",
+    "density",
     "flores_code",
     "get",
     "is_rtl",
     "iso3",
     "name",
+    "no_word_boundary",
     "normalize",
     "parse_list",
+    "script_class",
+    "script_ranges",
 ]
 
 # FLORES-200 code, our code, Apertium code ("-" for none), English name.
@@ -290,11 +308,69 @@ _ALIASES = {
 # from the FLORES code.
 _RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm"})
 
-# Apertium names Serbo-Croatian "hbs" on the source side and by variant on the target side.
-_APERTIUM_TARGET_VARIANT = {"bs": "hbs_BS", "hr": "hbs_HR", "sr": "hbs_SR"}
+# Code points of the scripts some rule has to recognise in running text, by ISO 15924
+# code (FLORES-200's script names are ISO 15924 too; "Hrkt" is kana, which "Jpan" mixes
+# with "Hani").
+_SCRIPT_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
+    "Hrkt": ((0x3040, 0x30FF),),  # Hiragana, Katakana
+    "Hani": ((0x3400, 0x9FFF), (0xF900, 0xFAFF)),  # CJK ideographs, compatibility ideographs
+    "Hang": ((0xAC00, 0xD7AF),),  # Hangul syllables
+    "Thai": ((0x0E00, 0x0E7F),),
+    "Laoo": ((0x0E80, 0x0EFF),),
+    "Mymr": ((0x1000, 0x109F),),
+    "Khmr": ((0x1780, 0x17FF),),
+    "Sinh": ((0x0D80, 0x0DFF),),
+    "Orya": ((0x0B00, 0x0B7F),),
+    "Deva": ((0x0900, 0x097F),),
+    "Knda": ((0x0C80, 0x0CFF),),
+    "Mlym": ((0x0D00, 0x0D7F),),
+}
+# Scripts written without spaces between words: there a "word" is a character or two, and
+# a name has no word boundary around it.
+_UNSPACED_SCRIPTS = ("Hrkt", "Hani", "Thai", "Laoo", "Mymr", "Khmr")
+# Scripts whose words may run into the next with no boundary: the unspaced ones, and
+# Hangul.  Korean puts spaces between words, so it is not unspaced where words are
+# counted, but it writes particles onto the noun (서울에서, "in Seoul"), so a name in Korean
+# text is often followed by a letter, not a boundary.
+_UNBOUNDED_SCRIPTS = (*_UNSPACED_SCRIPTS, "Hang")
+
+# Characters per unit of meaning, relative to Latin-script languages, by FLORES-200 script.
+_SCRIPT_DENSITY = {
+    "Hans": 0.33, "Hant": 0.33, "Jpan": 0.45, "Hang": 0.5, "Ethi": 0.65, "Hebr": 0.8, "Arab": 0.85,
+    "Thai": 0.9, "Laoo": 0.9, "Tibt": 1.2, "Mymr": 1.2, "Khmr": 1.1, "Taml": 1.3, "Mlym": 1.3,
+    "Telu": 1.15, "Knda": 1.2,
+}
+
+# Norwegian's two written standards, and with Danish the languages that share so much of
+# their vocabulary that only marker words tell them apart on a sentence (see detect.py).
+NORWEGIAN = frozenset({"nb", "nn"})
+SCANDINAVIAN = NORWEGIAN | {"da"}
+# Languages a detector cannot reliably tell apart on a sentence or two.
+_CLOSE_GROUPS = (
+    SCANDINAVIAN,
+    frozenset({"hr", "sr", "bs"}),
+    frozenset({"id", "ms"}),
+    frozenset({"cs", "sk"}),
+)
+# What closeness means differs by what the answer decides, so each use adds groups of its
+# own to the shared ones:
+# * "block": whether a block detected as `a` in a document in `b` keeps the document's
+#   language.  Swedish joins the Scandinavian group: a short Danish or Norwegian block
+#   read as Swedish is far likelier than a Swedish block in such a document, and a
+#   mistaken guess would send the whole block down another route.
+# * "output": whether a translation into `b` that reads as `a` is not flagged
+#   wrong_language.  Swedish stays apart (lingua tells it from Norwegian on a sentence,
+#   and Swedish output for a Norwegian target is a real failure), and Nepali joins Hindi
+#   and Marathi, which lingua reads Nepali as unless langdetect is sure.
+Closeness = Literal["block", "output"]
+_CLOSE_EXTRA: dict[str, tuple[frozenset[str], ...]] = {
+    "block": (SCANDINAVIAN | {"sv"},),
+    "output": (frozenset({"hi", "mr", "ne"}),),
+}
+_CLOSE = {purpose: _CLOSE_GROUPS + extra for purpose, extra in _CLOSE_EXTRA.items()}
 
 
-class UnknownLanguage(ValueError):
+class UnknownLanguage(UserError):
     """A language code or name that the table does not hold; the message suggests near ones."""
 
 
@@ -470,39 +546,60 @@ def name(code: str) -> str:
     return get(code).name
 
 
-def apertium_code(code: str, target: bool = False) -> str | None:
-    """What Apertium calls the language, or None when no Debian Apertium pair has it.
-
-    Apertium's Serbo-Croatian is ``hbs`` as a source but ``hbs_BS``/``hbs_HR``/``hbs_SR``
-    as a target, so the side matters.
-    """
-    lang = get(code)
-    if target and lang.code in _APERTIUM_TARGET_VARIANT:
-        return _APERTIUM_TARGET_VARIANT[lang.code]
-    return lang.apertium
+def apertium_code(code: str) -> str | None:
+    """What Apertium calls the language, or None when no Debian Apertium pair has it."""
+    return get(code).apertium
 
 
-def apertium_mode_candidates(src: str, tgt: str) -> list[str]:
-    """Mode names Apertium may use for the pair, best first, to be matched against ``apertium -l``.
-
-    Newer pairs name modes with three-letter codes (``nob-nno``); older Debian packages
-    still use ISO 639-1 (``es-pt``).  Empty when either side has no Apertium code.
-    """
-    s, t = get(src), get(tgt)
-    s_ap, t_ap = apertium_code(s.code), apertium_code(t.code, target=True)
-    if s_ap is None or t_ap is None:
-        return []
-    candidates = [f"{s_ap}-{t_ap}"]
-    if t_ap != t.apertium:
-        candidates.append(f"{s_ap}-{t.apertium}")
-    if len(s.code) == 2 and len(t.code) == 2:
-        candidates.append(f"{s.code}-{t.code}")
-    return list(dict.fromkeys(candidates))
+def apertium_mode(src: str, tgt: str) -> str | None:
+    """The Apertium mode for src→tgt (``nob-nno``), to be looked for in ``apertium -l``;
+    None when either side has no Apertium code."""
+    a, b = apertium_code(src), apertium_code(tgt)
+    return None if a is None or b is None else f"{a}-{b}"
 
 
 def is_rtl(code: str) -> bool:
     """True for right-to-left scripts, so writers can set ``dir="rtl"`` and QA can expect it."""
     return get(code).rtl
+
+
+def density(code: str) -> float:
+    """Characters the language's script needs per unit of meaning, relative to Latin (1.0),
+    so a length check can tell a short Chinese translation from a truncated one."""
+    return _SCRIPT_DENSITY.get(get(code).script, 1.0)
+
+
+def are_close(a: str, b: str, purpose: Closeness) -> bool:
+    """Whether `a` and `b` are too close for a detector to tell apart, for `purpose`
+    (see `_CLOSE_EXTRA` for how the purposes differ)."""
+    return any(a in group and b in group for group in _CLOSE[purpose])
+
+
+def script_ranges(script: str) -> tuple[tuple[int, int], ...]:
+    """The code point ranges (first, last) of an ISO 15924 script in `_SCRIPT_RANGES`."""
+    return _SCRIPT_RANGES[script]
+
+
+def script_class(scripts: Iterable[str]) -> str:
+    """A regex character class matching any character of the scripts."""
+    return "[" + "".join(f"{chr(low)}-{chr(high)}" for s in scripts for low, high in _SCRIPT_RANGES[s]) + "]"
+
+
+_UNSPACED = re.compile(script_class(_UNSPACED_SCRIPTS))
+_UNBOUNDED = re.compile(script_class(_UNBOUNDED_SCRIPTS))
+
+
+def count_unspaced(text: str) -> int:
+    """Characters of `text` in scripts written without spaces (Han, kana, Thai, Khmer...),
+    where counting words means counting characters."""
+    return len(_UNSPACED.findall(text))
+
+
+def no_word_boundary(char: str) -> bool:
+    """Whether a word may run into its neighbour at `char` with nothing between them: unspaced
+    scripts and Hangul (see `_UNBOUNDED_SCRIPTS`), so a name there is matched without
+    requiring a boundary."""
+    return _UNBOUNDED.match(char) is not None
 
 
 def all_codes() -> list[str]:

@@ -11,15 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
+from .errors import MultitransError, UserError
+
 DEFAULT_LAYOUT = "{lang}/{name}"
 ALIGNED_LAYOUT = "aligned/{name}.jsonl"
 
 
-class OutputError(ValueError):
+class OutputError(UserError):
     """An output path is invalid or would leave the output directory."""
 
 
-class WriteError(Exception):
+class WriteError(MultitransError):
     """The files could not be written (read-only directory, disk full...); none of them was left behind."""
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..engines.base import EngineOptions
+from ..engines.batching import cpu_count
+from ..errors import UserError
 from .workers import (
     DocumentWorker,
     Executor,
@@ -33,13 +35,12 @@ from .workers import (
     LocalExecutor,
     RayExecutor,
     Source,
-    cpu_count,
     plan_workers,
     visible_gpus,
 )
 from ..languages import normalize as normalize_language
 from ..languages import parse_list
-from .manifest import ALIGNED, Manifest, Stale, document_entry, sha256_bytes
+from .manifest import ALIGNED, Expected, Manifest, Stale, document_entry, sha256_bytes
 from ..memory.session import no_lookup
 from ..memory.store import TranslationMemory
 from ..inputs import InputError, decode
@@ -57,7 +58,7 @@ MEMORY_NAME = "memory.sqlite"
 GROUP_BUDGET = 200_000
 
 
-class BatchError(ValueError):
+class BatchError(UserError):
     """The job cannot start (bad archive, colliding outputs, another job running); one line for the user."""
 
 
@@ -198,6 +199,7 @@ class _Job:
     paths: list[str]
     outputs: dict[str, dict[str, str]]  # document → (target or ALIGNED) → path under out
     options: dict[str, Any]  # what the manifest compares besides sources and routes
+    expected: Expected  # what each pair's route would be now, for the manifest to compare
     warnings: list[str]
 
 
@@ -226,9 +228,9 @@ def _job(archive: str | Path, targets: Sequence[str], out: str | Path, layout: s
                 raise BatchError(f"--layout '{layout}' puts {path} inside {STATE_DIR}/, which holds the job's state")
             owner[rel] = path
         outputs[path] = relative
-    manifest_options = {"beam": options.beam, "from": normalize_language(source_lang) if source_lang else None,
-                        "format": fmt}
-    return _Job(archive, out, codes, registry, paths, outputs, manifest_options, warnings)
+    # The beam is not among them: it is part of each engine's identity, which the routes record.
+    manifest_options = {"from": normalize_language(source_lang) if source_lang else None, "format": fmt}
+    return _Job(archive, out, codes, registry, paths, outputs, manifest_options, Expected(registry, options), warnings)
 
 
 def _read(path: Path) -> tuple[bytes | None, str | None]:
@@ -361,7 +363,7 @@ def run_batch(
                 summary.failed.append({"document": path, "error": error or "cannot read"})
                 continue
             sha = sha256_bytes(data)
-            if not manifest.stale_outputs(path, sha, job.options, job.outputs[path], job.out, job.registry):
+            if not manifest.stale_outputs(path, sha, job.options, job.outputs[path], job.out, job.expected):
                 summary.skipped += 1
                 continue
             text, error = _decode(data, str(path))
@@ -439,7 +441,7 @@ def _apply(result: GroupResult, job: _Job, manifest: Manifest, tm: TranslationMe
                 summary.files_unchanged += 1
             written[key] = (relative, sha256_bytes(data))
         manifest.record(outcome.path, document_entry(outcome.sha256, job.options, written, outcome.routes,
-                                                     job.registry))
+                                                     job.expected))
         summary.done += 1
         if outcome.problems:
             summary.with_problems += 1
@@ -491,5 +493,5 @@ def check_batch(
             stale.extend(Stale(path, rel, error or "cannot read") for rel in job.outputs[path].values())
             continue
         stale.extend(manifest.stale_outputs(path, sha256_bytes(data), job.options, job.outputs[path], job.out,
-                                            job.registry))
+                                            job.expected))
     return CheckResult(len(job.paths), outputs, stale, job.warnings)

@@ -2,11 +2,14 @@
 
 For every source document the manifest records the SHA-256 of the source, the options
 that change output, and for each output file its path, its own SHA-256 and the routes
-its blocks took: source language, model (name, engine, model id, revision) and a
-fingerprint of the registry's candidate list for that pair.  An output is current when
-all of these still hold: the source is unchanged, the file is there with the recorded
-content, the options are the same and models.yaml would offer the same models for every
-pair it used.  `batch --check` answers from this alone; a run skips current documents.
+its blocks took: source language, the model's name, the identity of the engine that
+served it (engines/identity.py) and a fingerprint of the registry's candidate list for
+that pair.  An output is current when all of these still hold: the source is unchanged,
+the file is there with the recorded content, the options are the same, models.yaml would
+offer the same models for every pair it used, and each model would be served as it was
+(same runtime, quantization, revision and decoding, as far as `expected_identity` can tell
+without loading the model; its docstring says what goes unnoticed).  `batch --check`
+answers from this alone; a run skips current documents.
 
 Crash safety: during a job every finished document is appended to a journal
 (`manifest.journal`, one JSON line each, flushed to disk) and the journal is folded into
@@ -24,10 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..output import write_atomic
 from ..config.registry import Registry
+from ..engines.base import EngineOptions
+from ..engines.identity import ExpectedIdentity, expected_identity
+from ..errors import UserError
+from ..output import write_atomic
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: routes hold the engine's identity, which took the beam over from the options
 MANIFEST_NAME = "manifest.json"
 JOURNAL_NAME = "manifest.journal"
 ALIGNED = "aligned"  # the key of the aligned JSONL among a document's outputs
@@ -56,6 +62,31 @@ def candidates_fingerprint(registry: Registry, src: str, tgt: str) -> str:
     return sha256_bytes(json.dumps(specs, sort_keys=True, default=str).encode("utf-8"))[:16]
 
 
+class Expected:
+    """What models.yaml, the run's options and this machine would give each pair now.
+
+    Each answer is worked out once per pair (and model), not once per document: a large
+    archive asks the same few questions thousands of times."""
+
+    def __init__(self, registry: Registry, options: EngineOptions) -> None:
+        self.registry = registry
+        self.options = options
+        self._fingerprints: dict[tuple[str, str], str] = {}
+        self._identities: dict[tuple[str, str, str], ExpectedIdentity | None] = {}
+
+    def fingerprint(self, src: str, tgt: str) -> str:
+        if (src, tgt) not in self._fingerprints:
+            self._fingerprints[src, tgt] = candidates_fingerprint(self.registry, src, tgt)
+        return self._fingerprints[src, tgt]
+
+    def identity(self, src: str, tgt: str, model: str) -> ExpectedIdentity | None:
+        """The identity `model` would have serving src→tgt; None when models.yaml no longer offers it there."""
+        if (src, tgt, model) not in self._identities:
+            spec = next((s for s in self.registry.candidates(src, tgt) if s.name == model), None)
+            self._identities[src, tgt, model] = expected_identity(spec, self.options) if spec is not None else None
+        return self._identities[src, tgt, model]
+
+
 @dataclass(frozen=True)
 class Stale:
     """One output that a run would (re)write, and why."""
@@ -73,6 +104,7 @@ class Manifest:
         self.path = state_dir / MANIFEST_NAME
         self.journal_path = state_dir / JOURNAL_NAME
         self.documents: dict[str, dict[str, Any]] = {}
+        self.other_version: int | None = None  # the version of a manifest.json this multitrans cannot read
         self._journal: Any = None
         self._load()
 
@@ -81,9 +113,11 @@ class Manifest:
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise ValueError(f"cannot read the batch manifest {self.path}: {exc}; delete it to start afresh") from exc
+                raise UserError(f"cannot read the batch manifest {self.path}: {exc}; delete it to start afresh") from exc
             if data.get("version") == MANIFEST_VERSION:
                 self.documents = dict(data.get("documents", {}))
+            else:
+                self.other_version = data.get("version")
         if self.journal_path.exists():
             for line in self.journal_path.read_text(encoding="utf-8").splitlines():
                 try:
@@ -120,12 +154,14 @@ class Manifest:
 
     def stale_outputs(
         self, source: str, source_sha: str, options: Mapping[str, Any], outputs: Mapping[str, str],
-        out_dir: Path, registry: Registry,
+        out_dir: Path, expected: Expected,
     ) -> list[Stale]:
         """The outputs of `source` (target or ALIGNED → path under out_dir) that are not current."""
         entry = self.documents.get(source)
         if entry is None:
-            return [Stale(source, path, "missing" if not (out_dir / path).exists() else "not in the manifest")
+            unknown = "not in the manifest" if self.other_version is None else \
+                f"recorded by another version of multitrans (manifest version {self.other_version})"
+            return [Stale(source, path, "missing" if not (out_dir / path).exists() else unknown)
                     for path in outputs.values()]
         recorded: dict[str, Any] = entry.get("outputs", {})
         stale = []
@@ -135,7 +171,7 @@ class Manifest:
         elif entry.get("options") != dict(options):
             document_reason = "options changed"
         for key, path in outputs.items():
-            reason = document_reason or self._output_reason(key, path, recorded.get(key), outputs, out_dir, registry)
+            reason = document_reason or self._output_reason(key, path, recorded.get(key), outputs, out_dir, expected)
             if reason:
                 stale.append(Stale(source, path, reason))
         return stale
@@ -143,7 +179,7 @@ class Manifest:
     @staticmethod
     def _output_reason(
         key: str, path: str, record: dict[str, Any] | None, outputs: Mapping[str, str], out_dir: Path,
-        registry: Registry,
+        expected: Expected,
     ) -> str | None:
         if record is None:
             return "missing" if not (out_dir / path).exists() else "not in the manifest"
@@ -159,16 +195,25 @@ class Manifest:
                 return "languages changed"
             return None
         for route in record.get("routes", []):
-            if candidates_fingerprint(registry, route["from"], key) != route.get("registry"):
-                return f"models for {route['from']}→{key} changed"
+            src = route["from"]
+            if route.get("model") is not None:
+                if "identity" not in route:  # a journal line of a job run by an older multitrans
+                    return "recorded by another version of multitrans"
+                now = expected.identity(src, key, route["model"])
+                changes = now.changes(route["identity"]) if now is not None else []
+                if changes:
+                    return f"{src}→{key} would be served differently: {', '.join(changes)}"
+            if expected.fingerprint(src, key) != route.get("registry"):
+                return f"models for {src}→{key} changed"
         return None
 
 
 def document_entry(
     source_sha: str, options: Mapping[str, Any], outputs: Mapping[str, tuple[str, str]],
-    routes: Mapping[str, Sequence[Mapping[str, Any]]], registry: Registry,
+    routes: Mapping[str, Sequence[Mapping[str, Any]]], expected: Expected,
 ) -> dict[str, Any]:
-    """A manifest entry: `outputs` maps target (or ALIGNED) → (path, sha256); `routes` target → routes used."""
+    """A manifest entry: `outputs` maps target (or ALIGNED) → (path, sha256); `routes` target → routes used,
+    each naming its source language, its model and that engine's identity (workers.py)."""
     entry_outputs: dict[str, Any] = {}
     for key, (path, digest) in sorted(outputs.items()):
         if key == ALIGNED:
@@ -176,7 +221,7 @@ def document_entry(
             continue
         entry_outputs[key] = {
             "path": path, "sha256": digest,
-            "routes": [{**route, "registry": candidates_fingerprint(registry, route["from"], key)}
+            "routes": [{**route, "registry": expected.fingerprint(route["from"], key)}
                        for route in routes.get(key, ())],
         }
     return {"source": source_sha, "options": dict(options), "outputs": entry_outputs}

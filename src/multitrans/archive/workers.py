@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engines.base import EngineOptions, OptionsError
+from ..errors import UserError
 from .manifest import ALIGNED
-from ..memory.session import Collector, Lookup, MemorySession, no_lookup
-from ..memory.store import Entry, engine_identity
+from ..memory.session import Collector, Lookup, MemorySession, no_lookup, reader
+from ..memory.store import Entry
 
 if TYPE_CHECKING:
     from ..document import DocumentResult
@@ -165,9 +166,7 @@ class DocumentWorker:
         engine, _ = self.pool.choose(self.registry.candidates(src, tgt), src, tgt)
         if engine is None:
             return {"from": src, "model": None}
-        identity = engine_identity(engine)
-        return {"from": src, "model": engine.spec.name, "engine": identity.engine, "model_id": identity.model,
-                "revision": identity.revision or None}
+        return {"from": src, "model": engine.spec.name, "identity": engine.identity().as_dict()}
 
     def close(self) -> None:
         self.pool.close()
@@ -175,18 +174,11 @@ class DocumentWorker:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
+    return text if isinstance(exc, UserError) else f"{type(exc).__name__}: {text}"
 
 
 # ---------------------------------------------------------------------------------------------
 # Sizing
-
-
-def cpu_count() -> int:
-    """Cores this process may run on (its affinity mask, not the machine's total)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def visible_gpus(device: str) -> int:
@@ -270,12 +262,8 @@ def _start_process_worker(spec: JobSpec, memory_path: str | None, threads: int, 
         os.environ["CUDA_VISIBLE_DEVICES"] = devices.get()
     limit_threads(threads)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    lookup: Lookup = no_lookup
-    if memory_path:
-        from ..memory.store import TranslationMemory
-
-        lookup = TranslationMemory(memory_path, readonly=True).lookup
-    _PROCESS_WORKER = DocumentWorker(spec, lookup)
+    memory = reader(memory_path)
+    _PROCESS_WORKER = DocumentWorker(spec, memory.lookup if memory is not None else no_lookup)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -327,9 +315,7 @@ class _RayMemoryReader:
     """Serves memory lookups to Ray workers from the driver's node, where the memory file is."""
 
     def __init__(self, path: str | None) -> None:
-        from ..memory.store import TranslationMemory
-
-        self.memory = TranslationMemory(path, readonly=True) if path else None
+        self.memory = reader(path)
 
     def lookup(self, keys: list[bytes]) -> dict:
         return self.memory.lookup(keys) if self.memory is not None else {}
@@ -367,14 +353,14 @@ class RayExecutor:
             import ray
             from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
         except ImportError as exc:
-            raise ValueError("--executor ray needs Ray: pip install 'multitrans[ray]'") from exc
+            raise UserError("--executor ray needs Ray: pip install 'multitrans[ray]'") from exc
         self._ray = ray
         self._opened = False
         if not ray.is_initialized():
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
             except ConnectionError as exc:
-                raise ValueError(f"cannot reach the Ray cluster at {address}: {exc}") from exc
+                raise UserError(f"cannot reach the Ray cluster at {address}: {exc}") from exc
             self._opened = True
         try:
             here = ray.get_runtime_context().get_node_id()
@@ -402,7 +388,7 @@ class RayExecutor:
                         options["num_gpus"] = 1
                     self._actors.append(worker_class.options(**options).remote(spec, self._reader, threads))
             if not self._actors:
-                raise ValueError("the Ray cluster has no node with CPUs or GPUs to run workers on")
+                raise UserError("the Ray cluster has no node with CPUs or GPUs to run workers on")
             self.workers = len(self._actors)
         except BaseException:
             self.close()

@@ -1,58 +1,55 @@
-"""The `multitrans export`, `import` and `review` commands (registered on the app in cli.py).
+"""The `multitrans export`, `import` and `review` commands: the work of human translators.
 
-Thin, like cli.py: options and messages here; exchange.py, xliff.py and review.py do the work.
+Options and messages here; multitrans.interchange does the work.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from .app import EXIT_OK, EXIT_PROBLEMS, ModelsFile, Verbose, _progress, app, handles_errors
+from ..errors import UserError
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    AllowPickle,
+    Beam,
+    Device,
+    InputFormat,
+    Layout,
+    Memory,
+    ModelsFile,
+    NoMemory,
+    Offline,
+    Out,
+    SentenceProgress,
+    Source,
+    To,
+    Verbose,
+    engine_setup,
+    handles_errors,
+    memory_file,
+)
 
-Memory = Annotated[Path | None, typer.Option("--memory", help="Translation memory file; default: OUT/.multitrans/memory.sqlite.")]
-NoMemory = Annotated[bool, typer.Option("--no-memory", help="Do not use the translation memory.")]
-Source = Annotated[str | None, typer.Option("--from", "-f", help="Source language; detected when omitted.")]
-InputFormat = Annotated[str | None, typer.Option("--input-format", help="text, markdown or html; by default from the file extension.")]
-Offline = Annotated[bool, typer.Option(help="Use only models already on this machine; never touch the network.")]
-Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
-Beam = Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")]
-
-
-def _run_options(models: Path | None, offline: bool, device: str, beam: int) -> dict[str, Any]:
-    """Registry and engine options for a translation run, as `translate` builds them."""
-    from ..engines.base import EngineOptions
-    from ..config.registry import load_registry
-
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"unknown --device '{device}'; use auto, cpu or cuda")
-    if offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    return {"registry": load_registry(models), "options": EngineOptions(device=device, beam=beam, offline=offline)}
-
-
-def _memory(memory: Path | None, no_memory: bool, out: Path) -> Path | None:
-    from ..archive.job import default_memory_path
-
-    return None if no_memory else memory or default_memory_path(out)
+commands = typer.Typer()
 
 
-@app.command(epilog="Example: multitrans export article.html --to nn,da,sv --format xliff --out xliff/")
+@commands.command(epilog="Example: multitrans export article.html --to nn,da,sv --format xliff --out xliff/")
 @handles_errors
 def export(
     files: Annotated[list[Path], typer.Argument(help="Articles (.txt, .md, .html).")],
-    to: Annotated[str, typer.Option("--to", "-t", help="Target languages, comma-separated.")],
+    to: To,
     fmt: Annotated[str, typer.Option("--format", help="xliff (XLIFF 2.1, one file per language) or tmx (TMX 1.4b, one file).")] = "xliff",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("translations"),
+    out: Out = Path("translations"),
     source: Source = None,
     input_format: InputFormat = None,
     models: ModelsFile = None,
     offline: Offline = False,
     device: Device = "auto",
     beam: Beam = 1,
+    allow_pickle: AllowPickle = False,
     memory: Memory = None,
     no_memory: NoMemory = False,
     verbose: Verbose = False,
@@ -65,13 +62,14 @@ def export(
     from ..languages import parse_list
 
     if fmt not in ("xliff", "tmx"):
-        raise ValueError(f"unknown --format '{fmt}'; use xliff or tmx")
+        raise UserError(f"unknown --format '{fmt}'; use xliff or tmx")
     targets = parse_list(to)
-    run = _run_options(models, offline, device, beam)
+    registry, options = engine_setup(models, offline, allow_pickle, device, beam)
     documents = [read_document(f, input_format) for f in files]
-    with _progress(True) as on_progress:
-        results, identities = translate_for_export(documents, targets, _memory(memory, no_memory, out),
-                                                   source_lang=source, on_progress=on_progress, **run)
+    with SentenceProgress(True) as on_progress:
+        results, identities = translate_for_export(documents, targets, memory_file(memory, no_memory, out),
+                                                   source_lang=source, on_progress=on_progress,
+                                                   registry=registry, options=options)
     for file, result in zip(files, results):
         if fmt == "xliff":
             paths = [str(p) for p in write_xliff(result, out, identities)]
@@ -84,12 +82,12 @@ def export(
     raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
 
 
-@app.command("import", epilog="Example: multitrans import xliff/article.html.nn.xlf --out translations/")
+@commands.command("import", epilog="Example: multitrans import xliff/article.html.nn.xlf --out translations/")
 @handles_errors
 def import_(
     files: Annotated[list[Path], typer.Argument(help="XLIFF files written by `multitrans export`, edited or not.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("translations"),
-    layout: Annotated[str, typer.Option(help="Output path template: {lang}, {name}, {stem}, {ext}, {path}.")] = "{lang}/{name}",
+    out: Out = Path("translations"),
+    layout: Layout = "{lang}/{name}",
     memory: Memory = None,
     no_memory: NoMemory = False,
     verbose: Verbose = False,
@@ -99,7 +97,7 @@ def import_(
 
     problems: list[str] = []
     for file in files:
-        report = import_file(file, out, layout, _memory(memory, no_memory, out))
+        report = import_file(file, out, layout, memory_file(memory, no_memory, out))
         typer.echo(f"{file}: wrote {report.path}; {report.edits} edited segment(s), "
                    f"{report.remembered} kept in the translation memory", err=True)
         problems += report.problems
@@ -108,7 +106,7 @@ def import_(
     raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
 
 
-@app.command(epilog="Example: multitrans review article.html --to nn,da,sv,ar --out review.html")
+@commands.command(epilog="Example: multitrans review article.html --to nn,da,sv,ar --out review.html")
 @handles_errors
 def review(
     file: Annotated[Path, typer.Argument(help="An article to translate, or an aligned/<name>.jsonl a translate run wrote.")],
@@ -120,13 +118,14 @@ def review(
     offline: Offline = False,
     device: Device = "auto",
     beam: Beam = 1,
+    allow_pickle: AllowPickle = False,
     memory: Annotated[Path | None, typer.Option("--memory", help="Translation memory to read (not written).")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Write one self-contained HTML page with the source and each translation side by side, block by block."""
+    from ..interchange.review import read_aligned, review_page
     from ..languages import parse_list
     from ..output import write_atomic
-    from ..interchange.review import read_aligned, review_page
 
     targets = parse_list(to) if to else None
     problems: list[str] = []
@@ -138,11 +137,12 @@ def review(
         from ..interchange.exchange import translate_for_export
 
         if not targets:
-            raise ValueError("give the languages to review with --to (e.g. --to nn,da,sv)")
-        run = _run_options(models, offline, device, beam)
-        with _progress(True) as on_progress:
+            raise UserError("give the languages to review with --to (e.g. --to nn,da,sv)")
+        registry, options = engine_setup(models, offline, allow_pickle, device, beam)
+        with SentenceProgress(True) as on_progress:
             [result], _ = translate_for_export([read_document(file, input_format)], targets, memory,
-                                               source_lang=source, on_progress=on_progress, **run)
+                                               source_lang=source, on_progress=on_progress,
+                                               registry=registry, options=options)
         records, title, problems = result.records(), result.document.name, result.problems
     write_atomic(out, review_page(records, title, targets))
     typer.echo(f"wrote {out}", err=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..engines.base import EngineError, ModelSpec
-from ..languages import apertium_code
+from ..languages import apertium_mode
 from .registry import Registry
 
 
@@ -46,7 +46,7 @@ def pull_routes(registry: Registry, sources: Sequence[str], targets: Sequence[st
             served = False
             for spec in registry.candidates(src, tgt):
                 if spec.engine == "apertium":
-                    if f"{apertium_code(src)}-{apertium_code(tgt)}" in modes:
+                    if apertium_mode(src, tgt) in modes:
                         say(f"{src}→{tgt}: Apertium, installed")
                         served = True
                         break

@@ -29,11 +29,12 @@ from pathlib import Path
 import yaml
 
 from ..document import Span
-from ..languages import UnknownLanguage, normalize
+from ..errors import UserError
+from ..languages import UnknownLanguage, no_word_boundary, normalize
 from .yamlfile import compose_file
 
 
-class GlossaryError(ValueError):
+class GlossaryError(UserError):
     """The glossary is malformed; the message names file, line and key."""
 
 
@@ -88,12 +89,9 @@ def _alternatives(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _spaced_word_char(char: str) -> bool:
-    """A word character of a script written with spaces (CJK and Thai names have no word boundary)."""
-    code = ord(char)
-    unspaced = (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF
-                or 0xF900 <= code <= 0xFAFF or 0x0E00 <= code <= 0x0EFF or 0x1000 <= code <= 0x109F
-                or 0x1780 <= code <= 0x17FF)
-    return bool(re.match(r"\w", char)) and not unspaced
+    """A word character that a name ending or starting with it needs a boundary beside: CJK,
+    Thai and Korean names have none (see `languages.no_word_boundary`)."""
+    return bool(re.match(r"\w", char)) and not no_word_boundary(char)
 
 
 def load_glossary(path: str | Path) -> Glossary:

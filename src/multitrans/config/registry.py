@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from ..engines.base import ModelSpec
+from ..errors import UserError
 from .glossary import Glossary, GlossaryError, parse_glossary
 from ..languages import UnknownLanguage, normalize
 from .yamlfile import compose_file
@@ -27,7 +28,7 @@ RUNTIMES = ("auto", "ct2", "transformers")
 ANY = "*"
 
 
-class RegistryError(ValueError):
+class RegistryError(UserError):
     """models.yaml is malformed; the message names file, line and key."""
 
 

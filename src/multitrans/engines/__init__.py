@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from .base import Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable
+from .identity import CONVERTIBLE
 
 __all__ = ["ENGINES", "Engine", "EngineError", "EngineOptions", "ModelSpec", "ModelUnavailable", "load_engine"]
 
@@ -26,7 +27,7 @@ def load_engine(spec: ModelSpec, options: EngineOptions) -> Engine:
         raise EngineError(
             f"Model {spec.name} names unknown engine {spec.engine!r}; known engines: {', '.join(sorted(ENGINES))}."
         )
-    if spec.engine in ("marian", "nllb") and spec.runtime != "transformers":
+    if spec.engine in CONVERTIBLE and spec.runtime != "transformers":
         # CTranslate2 when the model asks for it or a converted copy is here (see engines/ct2.py).
         from .ct2 import load_converted
 

@@ -21,7 +21,7 @@ import subprocess
 from collections.abc import Sequence
 from functools import cached_property
 
-from ..languages import apertium_code
+from ..languages import apertium_mode
 from .base import Decoding, Engine, EngineError, ModelUnavailable
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
@@ -51,9 +51,8 @@ class ApertiumEngine(Engine):
 
     def mode(self, src: str, tgt: str) -> str:
         """The Apertium mode for src→tgt, or ModelUnavailable naming what to install."""
-        a, b = apertium_code(src), apertium_code(tgt)
-        mode = f"{a}-{b}"
-        if a is None or b is None or mode not in self.modes:
+        mode = apertium_mode(src, tgt)
+        if mode is None or mode not in self.modes:
             raise ModelUnavailable(f"Apertium has no {src}→{tgt} translator installed ({INSTALL_HINT})")
         return mode
 

@@ -13,11 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import UserError
+from .identity import EngineIdentity, decoding_json, native_runtime
+
 
 MULTI_CHUNK = 64  # rows per `translate` call in the default `translate_multi`
 
 
-class EngineError(Exception):
+class EngineError(UserError):
     """A model cannot be loaded or run; the message is meant for the user."""
 
 
@@ -27,6 +30,14 @@ class OptionsError(EngineError):
 
 class ModelUnavailable(EngineError):
     """The model is not on this machine and may not (or could not) be downloaded."""
+
+
+def expect_count(translated: Sequence[str], count: int) -> Sequence[str]:
+    """`translated`, once it is sure to hold one translation per input: an engine that returns
+    fewer or more would shift every later translation onto the wrong sentence."""
+    if len(translated) != count:
+        raise EngineError(f"engine returned {len(translated)} translations for {count} sentences")
+    return translated
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class EngineOptions:
     device: str = "auto"  # auto | cpu | cuda
     beam: int = 1
     offline: bool = False
-    batch_size: int | None = None  # most rows per batch; None: the device's token budget decides (schedule.py)
+    batch_size: int | None = None  # most rows per batch; None: the device's token budget decides (engines/batching.py)
     cache_dir: str | None = None
     allow_pickle: bool = False  # load pickled .bin weights (they can run code when unpickled); --allow-pickle
 
@@ -103,9 +114,26 @@ class Engine(ABC):
 
     @property
     def runtime(self) -> str | None:
-        """What runs the model (e.g. "transformers", "ctranslate2-int8"), for the aligned record;
+        """What runs the model (e.g. "transformers-float32", "ctranslate2-int8"), for the aligned record;
         None for engines with no choice of runtime."""
         return None
+
+    @property
+    def quantization(self) -> str:
+        """The precision the weights compute in; empty where the engine has no such choice."""
+        return ""
+
+    @property
+    def revision(self) -> str:
+        """Which version of the model this is; the default is what models.yaml declares."""
+        return self.spec.revision or ""
+
+    def identity(self) -> EngineIdentity:
+        """What produces this engine's translations: the one description the translation memory,
+        the batch manifest, XLIFF and TMX all use (see engines/identity.py)."""
+        return EngineIdentity(self.spec.engine, self.model_id, self.revision,
+                              self.runtime or native_runtime(self.spec.engine), self.quantization,
+                              decoding_json(self.spec, self.options))
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Input length as the model sees it; engines with a tokenizer override this."""
@@ -155,9 +183,7 @@ class Engine(ABC):
                     translated = self.translate(texts, src, tgt, decoding=decoding)
                 else:
                     translated = self.translate(texts, src, tgt)
-                if len(translated) != len(chunk):
-                    raise EngineError(f"engine returned {len(translated)} translations for {len(chunk)} sentences")
-                for i, text in zip(chunk, translated):
+                for i, text in zip(chunk, expect_count(translated, len(chunk))):
                     results[i] = text
                 if on_progress:
                     on_progress(len(chunk))

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..errors import UserError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -66,19 +68,25 @@ def decoder_row_bytes(layers: int, width: int, vocabulary: int, source: int, out
     return 2 * 4 * beam * (2 * layers * width * (source + output) + vocabulary)
 
 
+def cpu_count() -> int:
+    """CPUs this process may run on: its affinity mask, not the machine's count, so a
+    container limited to 2 of 64 cores gets 2."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def cpu_threads() -> int:
-    """CPUs this process may run on (its affinity mask, not the machine's count, so a
-    container limited to 2 of 64 cores gets 2); `MULTITRANS_THREADS` overrides it."""
+    """Compute threads for this process: every CPU it may run on (`cpu_count`), unless
+    `MULTITRANS_THREADS` says otherwise."""
     override = os.environ.get("MULTITRANS_THREADS", "").strip()
     if override:
         try:
             return max(1, int(override))
         except ValueError:
-            raise ValueError(f"MULTITRANS_THREADS must be a whole number, got {override!r}") from None
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+            raise UserError(f"MULTITRANS_THREADS must be a whole number, got {override!r}") from None
+    return cpu_count()
 
 
 def length_order(lengths: Sequence[int]) -> list[int]:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import EngineError, EngineOptions, ModelSpec
+from ..errors import UserError
 
 QUANTIZATIONS = ("int8", "int8_float16", "float16", "float32")
 # Which stored quantization a device prefers when several were converted.
@@ -122,7 +123,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
 
 def check_quantization(quantization: str) -> str:
     if quantization not in QUANTIZATIONS:
-        raise ValueError(f"unknown quantization {quantization!r}; use one of {', '.join(QUANTIZATIONS)}")
+        raise UserError(f"unknown quantization {quantization!r}; use one of {', '.join(QUANTIZATIONS)}")
     return quantization
 
 
@@ -234,7 +235,7 @@ def spec_for(model: str, registry: Any, revision: str | None = None) -> ModelSpe
     if model in registry.models:
         spec = registry.models[model]
         if spec.engine == "apertium":
-            raise ValueError(f"{model} is Apertium, a rule-based engine: there is nothing to convert")
+            raise UserError(f"{model} is Apertium, a rule-based engine: there is nothing to convert")
         if revision:
             from dataclasses import replace
 
@@ -245,7 +246,7 @@ def spec_for(model: str, registry: Any, revision: str | None = None) -> ModelSpe
         return ModelSpec(name=path.name, engine=_engine_of(path), model=str(path.resolve()))
     if "/" not in model:
         known = ", ".join(n for n, s in registry.models.items() if s.engine != "apertium")
-        raise ValueError(f"{model!r} is neither a model in {registry.path} ({known}), a directory, nor a hub id")
+        raise UserError(f"{model!r} is neither a model in {registry.path} ({known}), a directory, nor a hub id")
     return ModelSpec(name=model, engine="unknown", model=model, revision=revision)
 
 

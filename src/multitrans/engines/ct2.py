@@ -47,13 +47,26 @@ from .batching import (
     token_batches,
 )
 from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
+from .identity import CTRANSLATE2, runtime_name
 from .vocabulary import MarianVocabulary, NllbVocabulary, TokenizedModel, model_token_limit, positive
 
 Row = tuple[str, str, str]  # text, src, tgt
 
 
 def load_converted(spec: ModelSpec, options: EngineOptions) -> Engine | None:
-    """The CTranslate2 engine for `spec`, or None when transformers should serve it.
+    """The CTranslate2 engine for `spec`, or None when transformers should serve it."""
+    conversion = choose_conversion(spec, options)
+    if conversion is None:
+        return None
+    found, quantization = conversion
+    if found is None:
+        found = convert_model(spec, quantization, options=options, root=cache_root(options.cache_dir))
+    return _ENGINES[spec.engine](spec, options, found)
+
+
+def choose_conversion(spec: ModelSpec, options: EngineOptions) -> tuple[Path | None, str] | None:
+    """The conversion that serves `spec` (None while it is yet to be made) and its stored
+    quantization; None when transformers serves it.  Reads the cache and loads nothing.
 
     `runtime: auto` uses a conversion only when one is on the machine; `runtime: ct2`
     converts (int8 on CPU, int8_float16 on CUDA) when none is.
@@ -63,13 +76,21 @@ def load_converted(spec: ModelSpec, options: EngineOptions) -> Engine | None:
     if spec.engine not in _ENGINES:
         raise EngineError(f"Model {spec.name}: the CTranslate2 runtime serves marian and nllb models, not {spec.engine}.")
     device, _ = ct2_device(options.device)
-    root = cache_root(options.cache_dir)
-    found = find_converted(spec, device, root)
-    if found is None:
-        if spec.runtime != "ct2":
-            return None
-        found = convert_model(spec, "int8_float16" if device == "cuda" else "int8", options=options, root=root)
-    return _ENGINES[spec.engine](spec, options, found)
+    found = find_converted(spec, device, cache_root(options.cache_dir))
+    if found is not None:
+        return found, read_metadata(found)["quantization"]
+    if spec.runtime != "ct2":
+        return None
+    return None, "int8_float16" if device == "cuda" else "int8"
+
+
+def expected_compute_type(spec: ModelSpec, options: EngineOptions) -> str | None:
+    """What `spec` would compute in if loaded now (the engine's `quantization`); None when
+    transformers would serve it.  Loads nothing (see identity.expected_identity)."""
+    conversion = choose_conversion(spec, options)
+    if conversion is None:
+        return None
+    return compute_type(conversion[1], ct2_device(options.device)[0])
 
 
 def ct2_device(name: str) -> tuple[str, int]:
@@ -141,11 +162,10 @@ class Ct2Engine(TokenizedModel):
 
     @property
     def runtime(self) -> str:
-        return f"ctranslate2-{self.compute_type}"
+        return runtime_name(CTRANSLATE2, self.compute_type)
 
     @property
     def quantization(self) -> str:
-        """What the weights compute in (the translation memory keys on it)."""
         return self.compute_type
 
     def translate_multi(

@@ -18,6 +18,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, 
 from .batching import HalvingRunner, cpu_threads, token_batches
 from .base import Decoding, EngineError, EngineOptions, ModelSpec, OptionsError
 from .hub import resolve_model_dir
+from .identity import TRANSFORMERS, runtime_name, snapshot_revision
 from .vocabulary import TokenizedModel, model_token_limit, positive
 
 
@@ -32,7 +33,7 @@ class Seq2SeqEngine(TokenizedModel):
         self.device = select_device(options.device)
         self.tokenizer, self.model = self._load()
         self._unknown = {}
-        # A CUDA out-of-memory error halves the batch and retries (schedule.py) instead of failing the pair.
+        # A CUDA out-of-memory error halves the batch and retries (batching.py) instead of failing the pair.
         self._halving = HalvingRunner(on_oom=torch.cuda.empty_cache if self.device.type == "cuda" else None)
         self.model_limit = model_token_limit(
             getattr(self.tokenizer, "model_max_length", None),
@@ -68,14 +69,23 @@ class Seq2SeqEngine(TokenizedModel):
             # it cannot overflow where float16 can.
             model.to(self.device, dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
         else:
-            torch.set_num_threads(cpu_threads())  # every core we may use, and no more (see schedule.py)
+            torch.set_num_threads(cpu_threads())  # every core we may use, and no more (see batching.py)
             model.to(self.device)
         model.eval()
         return tokenizer, model
 
     @property
     def runtime(self) -> str:
-        return f"transformers-{str(self.model.dtype).removeprefix('torch.')}"
+        return runtime_name(TRANSFORMERS, self.quantization)
+
+    @property
+    def quantization(self) -> str:
+        """The dtype the model was loaded in (float32 on CPU, half precision on CUDA)."""
+        return str(self.model.dtype).removeprefix("torch.")
+
+    @property
+    def revision(self) -> str:
+        return snapshot_revision(self.model_dir, self.spec.revision)
 
     def translate_multi(
         self, rows: Sequence[tuple[str, str, str]], on_progress: Callable[[int], None] | None = None,

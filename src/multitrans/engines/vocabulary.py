@@ -83,7 +83,7 @@ class TokenizedModel(Engine):
         return max(1, budget)
 
     def batch_budget(self, device: str, lengths: Sequence[int], beam: int) -> Budget:
-        """The device's batch budget (schedule.py) for a job of inputs of these lengths: on a CPU
+        """The device's batch budget (batching.py) for a job of inputs of these lengths: on a CPU
         no more rows than fit the batch memory at this model's size (a GPU that runs out of
         memory halves the batch instead); the run's `batch_size`, when set, caps the rows."""
         budget = Budget.for_device(device, beam)

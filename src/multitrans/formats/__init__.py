@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from ..document import Document
+from ..errors import UserError
 
 SUPPORTED = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
 }
 
 
-class UnsupportedFormat(ValueError):
+class UnsupportedFormat(UserError):
     """The file's extension names no format multitrans reads."""
 
 

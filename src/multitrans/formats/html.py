@@ -49,6 +49,7 @@ import lxml.html
 from lxml import etree
 
 from ..document import Document, Slot, Span, TemplateBuilder
+from ..errors import UserError
 
 # Phrasing content: stays inside the block that holds it.
 _INLINE = frozenset(
@@ -80,7 +81,7 @@ _WRAP = re.compile(r"[ \t\r\f]*\n\s*")  # whitespace holding a line break
 _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_blank_text=False)
 
 
-class HTMLReadError(ValueError):
+class HTMLReadError(UserError):
     """The input cannot be read as HTML (empty, or no usable markers)."""
 
 

@@ -1,6 +1,6 @@
 """Exchange with translators: export a run as XLIFF or TMX, import an edited XLIFF back.
 
-The library side of `multitrans export` and `multitrans import` (cli.py only parses
+The library side of `multitrans export` and `multitrans import` (cli/exchange.py only parses
 options and prints).  Export is a translation run like `translate`, except that it
 reads the translation memory without writing to it: exporting publishes nothing, so it
 records nothing.  Import writes the rebuilt document where `translate` would have
@@ -18,21 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..document import Document
+from ..engines.identity import IDENTITY_FIELDS, EngineIdentity
 from ..output import DEFAULT_LAYOUT, output_path, write_atomic
-from .xliff import IDENTITY_FIELDS, Imported, XliffError, export_xliff, import_xliff, iter_segments
+from .xliff import Imported, XliffError, export_xliff, import_xliff, iter_segments
 
 if TYPE_CHECKING:
     from ..document import DocumentResult
-    from ..memory.session import MemorySession
 
 XLIFF_LAYOUT = "{name}.{lang}.xlf"
 TMX_LAYOUT = "{name}.tmx"
-
-
-@dataclass
-class ExportReport:
-    paths: list[Path] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,40 +37,26 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def reading_memory(path: Path | None) -> tuple[MemorySession | None, Any]:
-    """A memory session that looks up but never stores, and the memory to close after; (None, None)
-    when there is no memory file yet."""
-    if path is None or not path.exists():
-        return None, None
-    from ..memory.session import MemorySession
-    from ..memory.store import TranslationMemory
-
-    memory = TranslationMemory(path, readonly=True)
-    return MemorySession(memory.lookup, lambda entries, used: 0), memory
-
-
 def translate_for_export(documents: Sequence[Document], targets: Sequence[str], memory: Path | None = None,
                          **kwargs: Any) -> tuple[list[DocumentResult], dict[tuple[str, str], dict[str, str]]]:
     """Translate like `translate_documents` (reading, not writing, the memory) and return the
-    memory key fields of every engine that ran, by (engine, model) as blocks name them."""
+    identity fields of every engine that ran, by (engine, model) as blocks name them."""
     from ..api import translate_documents
     from ..engines.base import EngineOptions
     from ..engines.pool import EnginePool
-    from ..memory.store import engine_identity
+    from ..memory.session import memory_session
 
     pool = EnginePool(kwargs.pop("options", None) or EngineOptions())
-    session, opened = reading_memory(memory)
     try:
-        results = translate_documents(documents, targets, pool=pool, memory=session, **kwargs)
+        with memory_session(memory, write=False) as session:
+            results = translate_documents(documents, targets, pool=pool, memory=session, **kwargs)
         identities = {}
         for engine in pool.loaded.values():
-            identity = engine_identity(engine)
-            identities[(engine.spec.engine, engine.model_id)] = {k: getattr(identity, k) for k in IDENTITY_FIELDS}
+            identity = engine.identity()
+            identities[(identity.engine, identity.model)] = identity.as_dict()
         return results, identities
     finally:
         pool.close()
-        if opened is not None:
-            opened.close()
 
 
 def write_xliff(result: DocumentResult, out_dir: Path, identities: dict[tuple[str, str], dict[str, str]]) -> list[Path]:
@@ -140,7 +120,7 @@ def remember_edits(imported: Imported, memory_path: Path) -> int:
 
     An edit without engine metadata cannot be keyed, and is reported rather than silently
     dropped."""
-    from ..memory.store import EngineIdentity, Entry, TranslationMemory
+    from ..memory.store import Entry, TranslationMemory
     from ..pipeline.quality import HUMAN
 
     entries: list[Entry] = []

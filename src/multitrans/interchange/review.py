@@ -22,6 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
 from ..languages import is_rtl
 from ..languages import name as language_name
 
@@ -55,7 +56,7 @@ def read_aligned(path: str | Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError as exc:
-        raise ValueError(f"no such file: {path}") from exc
+        raise UserError(f"no such file: {path}") from exc
     records = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -63,12 +64,12 @@ def read_aligned(path: str | Path) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not a JSON line: {exc.msg}") from exc
+            raise UserError(f"{path}:{number}: not a JSON line: {exc.msg}") from exc
         if not isinstance(record, dict) or "source" not in record or "translations" not in record:
-            raise ValueError(f"{path}:{number}: not an aligned record (needs 'source' and 'translations')")
+            raise UserError(f"{path}:{number}: not an aligned record (needs 'source' and 'translations')")
         records.append(record)
     if not records:
-        raise ValueError(f"{path} holds no aligned records")
+        raise UserError(f"{path} holds no aligned records")
     return records
 
 
@@ -77,7 +78,7 @@ def review_page(records: Sequence[dict[str, Any]], title: str, targets: Sequence
     available = list(dict.fromkeys(lang for r in records for lang in r["translations"]))
     targets = [t for t in (targets or available) if t in available]
     if not targets:
-        raise ValueError(f"none of the requested languages is in the records (they hold {', '.join(available) or 'none'})")
+        raise UserError(f"none of the requested languages is in the records (they hold {', '.join(available) or 'none'})")
     source_langs = list(dict.fromkeys(r["source"]["lang"] for r in records))
     flagged = sum(1 for r in records for t in targets if _problems(r["translations"][t]))
     rows = "\n".join(_row(r, targets) for r in records)

@@ -1,15 +1,14 @@
 """TMX 1.4b export of the translation memory, for translators' CAT tools (Trados, memoQ, OmegaT...).
 
-One <tu> per remembered sentence, with the engine, model, revision and runtime as
-<prop>s; entries are written in a stable order, streamed to a temporary file and
-renamed into place, so a large memory never sits in RAM and a reader never sees half
-a file.  Characters XML 1.0 cannot hold (C0 controls other than tab and newline) are
-written as U+FFFD.
+One <tu> per remembered sentence, with the fields of the identity of the engine that
+wrote it (engines/identity.py) as <prop>s; entries are written in a stable order,
+streamed to a temporary file and renamed into place, so a large memory never sits in RAM
+and a reader never sees half a file.  Characters XML 1.0 cannot hold (C0 controls other
+than tab and newline) are written as U+FFFD.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from .. import __version__
+from ..engines.identity import IDENTITY_FIELDS
 from ..output import atomic_file
-
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from .xmltext import ILLEGAL_XML
 
 
 def _text(value: str) -> str:
-    return escape(_ILLEGAL_XML.sub("\ufffd", value))
+    return escape(ILLEGAL_XML.sub("\ufffd", value))
 
 
 def _date(timestamp: float) -> str:
@@ -39,7 +38,7 @@ def write_tmx(entries: Iterable[dict[str, Any]], handle: IO[str], srclang: str =
     count = 0
     for e in entries:
         handle.write(f'    <tu creationdate="{_date(e["created"])}" changedate="{_date(e["used"])}">\n')
-        for name in ("engine", "model", "revision", "runtime", "quantization", "decoding"):
+        for name in IDENTITY_FIELDS:
             if e.get(name):
                 handle.write(f'      <prop type="x-{name}">{_text(str(e[name]))}</prop>\n')
         handle.write(f'      <tuv xml:lang={quoteattr(e["src"])}><seg>{_text(e["source"])}</seg></tuv>\n')

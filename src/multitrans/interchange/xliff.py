@@ -24,7 +24,6 @@ Why the file carries so much:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,18 +31,19 @@ from typing import Any
 from lxml import etree
 
 from ..document import Block, Document, Span
+from ..engines.identity import IDENTITY_FIELDS
+from ..errors import UserError
 from ..pipeline.segment import Piece, segment_block
+from .xmltext import ILLEGAL_XML
 
 XLIFF = "urn:oasis:names:tc:xliff:document:2.0"
 MTC = "urn:oasis:names:tc:xliff:matches:2.0"
 MDA = "urn:oasis:names:tc:xliff:metadata:2.0"
 XML = "http://www.w3.org/XML/1998/namespace"
 _NSMAP = {None: XLIFF, "mtc": MTC, "mda": MDA}
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-IDENTITY_FIELDS = ("engine", "model", "revision", "runtime", "quantization", "decoding")
 
 
-class XliffError(ValueError):
+class XliffError(UserError):
     """An XLIFF file multitrans cannot import; the message says what and where."""
 
 
@@ -84,14 +84,14 @@ def block_segments(block: Block, lang: str, translation: Any) -> list[Segment]:
 def export_xliff(result: Any, lang: str, identities: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> str:
     """The XLIFF 2.1 document for one target of a DocumentResult.
 
-    `identities` maps (engine, model) as a BlockTranslation names them to the memory key
-    fields of that engine (see memory.engine_identity); without it, imported edits
+    `identities` maps (engine, model) as a BlockTranslation names them to that engine's
+    identity fields (`Engine.identity().as_dict()`); without it, imported edits
     cannot go into the translation memory.
     """
     document: Document = result.document
     source_text = document.source
-    if _ILLEGAL.search(source_text):
-        bad = _ILLEGAL.search(source_text).group()  # type: ignore[union-attr]
+    if ILLEGAL_XML.search(source_text):
+        bad = ILLEGAL_XML.search(source_text).group()  # type: ignore[union-attr]
         raise XliffError(f"{document.name} contains U+{ord(bad):04X}, which XML cannot hold; cannot write XLIFF")
     root = etree.Element(_x("xliff"), nsmap=_NSMAP)  # type: ignore[arg-type]
     root.set("version", "2.1")
@@ -225,7 +225,7 @@ def _write(element: etree._Element, parts: Iterable[str | tuple[str, str]]) -> N
             last = etree.SubElement(element, _x("ph"), id=part[0], dataRef=f"d{part[0][1:]}")
             continue
         cursor = 0
-        for found in _ILLEGAL.finditer(part):
+        for found in ILLEGAL_XML.finditer(part):
             add(part[cursor : found.start()])
             last = etree.SubElement(element, _x("cp"), hex=f"{ord(found.group()):04X}")
             cursor = found.end()

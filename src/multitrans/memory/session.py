@@ -1,29 +1,35 @@
 """A run's connection to the translation memory: look sentences up before engines run, store after.
 
 The store (store.py) is the SQLite file; a session is what one command or one worker
-holds while it translates: it may read and write the file directly, read it and hand
-new entries to a job's driver (Collector), or only read (export, review).
+holds while it translates.  It wraps the run (`MemorySession.around`): the work is
+given a plan without the remembered sentences, and what it returns is stored and then
+merged with what was remembered, into new results; the session edits neither the plan
+nor the work's results.  Its `store` may write at once (a single command), hand entries
+to a job's driver (Collector), or drop them (a read-only session: export, review).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..document import Flag
+from ..pipeline.plan import Plan, TaskKey, Tasks
+from ..pipeline.quality import Quality
+from ..pipeline.repair import Checked
 from ..pipeline.segment import spans_intact
-from .store import Entry, Remembered, TranslationMemory, engine_identity
+from .store import Entry, Remembered, TranslationMemory
 
 if TYPE_CHECKING:
     from ..engines.base import Engine
-    from ..pipeline.plan import Plan, TaskKey
-    from ..pipeline.run import RunResult
 
 
 Lookup = Callable[[Sequence[bytes]], dict[bytes, Remembered]]
 Store = Callable[[list[Entry], list[bytes]], Any]
+Work = Callable[[Plan], Checked]
 
 
 @dataclass
@@ -33,37 +39,70 @@ class MemoryCounts:
     tokens: int = 0  # whitespace-separated tokens in those new translations
 
 
+@dataclass(frozen=True)
+class Recalled:
+    """What the memory answered for a plan: the plan of what is left to translate, the remembered
+    tasks, and tasks that share a memory key with one left to translate (translated once)."""
+
+    todo: Plan
+    reused: dict[TaskKey, Remembered]
+    aliases: dict[TaskKey, TaskKey]
+    used: list[bytes]
+
+    def merged(self, checked: Checked) -> Checked:
+        """The work's results completed with the remembered translations, their flags and attempts."""
+        translations = dict(checked.translations)
+        flags = dict(checked.quality.flags)
+        attempts = dict(checked.quality.attempts)
+        for alias, same in self.aliases.items():
+            if same in translations:
+                translations[alias] = translations[same]
+                if same in flags:
+                    flags[alias] = flags[same]
+                if same in attempts:
+                    attempts[alias] = attempts[same]
+        for task, hit in self.reused.items():
+            translations[task] = hit.translation
+            if hit.flags:
+                flags[task] = tuple(Flag(code, detail) for code, detail in hit.flags)
+            if hit.attempt is not None:
+                attempts[task] = hit.attempt
+        return Checked(translations, Quality(flags, attempts, checked.quality.retried), list(checked.problems))
+
+
 @dataclass
 class MemorySession:
-    """Connects one or more runs to a memory: `recall` before engines run, `keep` after.
-
-    `recall` drops every remembered sentence from the plan's tasks (and, of sentences
-    that normalize alike and carry the same protected spans, keeps only the first), so
-    engines only see what is new; `keep` stores what the engines wrote and puts the
-    remembered translations into the run's results, where assembly expects them.
-    `store` may write at once (a single command) or collect entries for a job's driver.
-    """
+    """Connects one or more runs to a memory; see the module docstring."""
 
     lookup: Lookup
     store: Store
     counts: MemoryCounts = field(default_factory=MemoryCounts)
-    _reused: dict[TaskKey, Remembered] = field(default_factory=dict, repr=False)
-    _aliases: dict[TaskKey, TaskKey] = field(default_factory=dict, repr=False)
-    _used: list[bytes] = field(default_factory=list, repr=False)
 
     @classmethod
     def of(cls, memory: TranslationMemory) -> MemorySession:
         """A session that reads and writes `memory` directly."""
         return cls(memory.lookup, memory.store)
 
-    def recall(self, plan: Plan, engines: dict[str, Engine]) -> None:
-        """Drop remembered sentences (and same-key duplicates) from `plan.tasks`; pairs and engines
-        left without work are dropped too, so no engine is called for nothing."""
-        self._reused, self._aliases, self._used = {}, {}, []
-        for name in list(plan.tasks):
-            pairs = plan.tasks[name]
-            identity = engine_identity(engines[name])
-            for (src, tgt), texts in list(pairs.items()):
+    def around(self, plan: Plan, engines: Mapping[str, Engine], work: Work) -> Checked:
+        """Run `work` on the part of `plan` the memory does not hold, remember what it produced
+        (with the flags and attempt quality checking left on it) and return it merged with
+        what was remembered."""
+        recalled = self.recall(plan, engines)
+        checked = work(recalled.todo)
+        self.keep(recalled, engines, checked)
+        return recalled.merged(checked)
+
+    def recall(self, plan: Plan, engines: Mapping[str, Engine]) -> Recalled:
+        """The plan without remembered sentences (and same-key duplicates); pairs and engines left
+        without work are dropped too, so no engine is called for nothing."""
+        reused: dict[TaskKey, Remembered] = {}
+        aliases: dict[TaskKey, TaskKey] = {}
+        used: list[bytes] = []
+        tasks: Tasks = {}
+        for name, pairs in plan.tasks.items():
+            identity = engines[name].identity()
+            left: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
+            for (src, tgt), texts in pairs.items():
                 keys = {text: identity.key(src, tgt, text) for text in texts}
                 found = self.lookup(list(keys.values()))
                 remaining: dict[str, tuple[str, ...]] = {}
@@ -72,62 +111,40 @@ class MemorySession:
                     key = keys[text]
                     hit = found.get(key)
                     if hit is not None and (hit.source == text or spans_intact(hit.translation, spans)):
-                        self._reused[(name, src, tgt, text)] = hit
-                        self._used.append(key)
+                        reused[(name, src, tgt, text)] = hit
+                        used.append(key)
                         continue
                     same = first.get(key)
                     if same is not None and texts[same] == spans:
-                        self._aliases[(name, src, tgt, text)] = (name, src, tgt, same)
+                        aliases[(name, src, tgt, text)] = (name, src, tgt, same)
                         continue
                     first.setdefault(key, text)
                     remaining[text] = spans
                 if remaining:
-                    pairs[(src, tgt)] = remaining
-                else:
-                    del pairs[(src, tgt)]
-            if not pairs:
-                del plan.tasks[name]
-        self.counts.reused += len(self._reused)
+                    left[(src, tgt)] = remaining
+            if left:
+                tasks[name] = left
+        self.counts.reused += len(reused)
+        return Recalled(replace(plan, tasks=tasks), reused, aliases, used)
 
-    def keep(self, plan: Plan, engines: dict[str, Engine], run: RunResult, quality: Any = None) -> None:
-        """Remember what the engines wrote (with the flags and attempt quality checking left on it),
-        and put remembered translations, and their flags and attempts, where assembly looks for them.
-
-        `quality` is qa.Quality (flags and attempts per task) when the run checked its output."""
-        flags: dict[Any, tuple[Any, ...]] = getattr(quality, "flags", {})
-        attempts: dict[Any, str] = getattr(quality, "attempts", {})
+    def keep(self, recalled: Recalled, engines: Mapping[str, Engine], checked: Checked) -> None:
+        """Store what the engines wrote for the recalled plan's work, and mark the reused entries used."""
         entries: list[Entry] = []
-        for name, pairs in plan.tasks.items():
-            identity = engine_identity(engines[name])
+        for name, pairs in recalled.todo.tasks.items():
+            identity = engines[name].identity()
             for (src, tgt), texts in pairs.items():
                 for text in texts:
                     task = (name, src, tgt, text)
-                    translation = run.translations.get(task)
+                    translation = checked.translations.get(task)
                     if translation is None:  # the engine failed on it: nothing to remember
                         continue
+                    flags = checked.quality.flags.get(task, ())
                     entries.append(Entry(identity.key(src, tgt, text), identity, src, tgt, text, translation,
-                                         tuple((f.code, f.detail) for f in flags.get(task, ())), attempts.get(task)))
+                                         tuple((f.code, f.detail) for f in flags), checked.quality.attempts.get(task)))
                     self.counts.tokens += len(translation.split())
-        for alias, same in self._aliases.items():
-            if same in run.translations:
-                run.translations[alias] = run.translations[same]
-                if same in flags:
-                    flags[alias] = flags[same]
-                if same in attempts:
-                    attempts[alias] = attempts[same]
-        if self._reused and quality is not None:
-            from ..pipeline.quality import Flag
-
-            for task, hit in self._reused.items():
-                if hit.flags:
-                    flags[task] = tuple(Flag(code, detail) for code, detail in hit.flags)
-                if hit.attempt is not None:
-                    attempts[task] = hit.attempt
-        run.translations.update((task, hit.translation) for task, hit in self._reused.items())
         self.counts.translated += len(entries)
-        if entries or self._used:
-            self.store(entries, self._used)
-        self._reused, self._aliases, self._used = {}, {}, []
+        if entries or recalled.used:
+            self.store(entries, recalled.used)
 
 
 class Collector:
@@ -152,14 +169,36 @@ def no_lookup(keys: Sequence[bytes]) -> dict[bytes, Remembered]:
     return {}
 
 
-@contextmanager
-def memory_session(path: str | Path | None) -> Iterator[MemorySession | None]:
-    """A session on the memory file at `path` for the duration of a command; None when `path` is None.
+def reader(path: str | Path | None) -> TranslationMemory | None:
+    """The memory at `path` opened read-only (for workers and read-only sessions); None when there
+    is no memory file yet."""
+    if path is None or not Path(path).exists():
+        return None
+    return TranslationMemory(path, readonly=True)
 
-    The file (and its folder, usually under the output directory) is created only when
-    there is something to remember, so a run that fails early leaves nothing behind."""
+
+def _discard(entries: list[Entry], used: list[bytes]) -> int:
+    return 0
+
+
+@contextmanager
+def memory_session(path: str | Path | None, *, write: bool = True) -> Iterator[MemorySession | None]:
+    """A session on the memory file at `path` for the duration of a command; None when `path` is None
+    (or, read-only, when there is no memory file yet).
+
+    Writing, the file (and its folder, usually under the output directory) is created only when
+    there is something to remember, so a run that fails early leaves nothing behind.  Read-only
+    (`write=False`: export and review) it looks sentences up and stores nothing."""
     if path is None:
         yield None
+        return
+    if not write:
+        memory = reader(path)
+        try:
+            yield MemorySession(memory.lookup, _discard) if memory is not None else None
+        finally:
+            if memory is not None:
+                memory.close()
         return
     lazy = _LazyMemory(Path(path))
     try:

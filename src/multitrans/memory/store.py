@@ -5,9 +5,9 @@ at any moment; both are cheap only if finished work is never done twice.  So eac
 (sentence, language pair, engine configuration) an engine translates is stored, and
 every run looks its sentences up before any engine sees them.
 
-The key is everything that decides an engine's output: engine, model id, revision (the
-snapshot commit when the model comes from the Hugging Face cache), runtime,
-quantization, decoding options, source and target language, and the source sentence
+The key is everything that decides an engine's output: the engine's identity
+(engines/identity.py: engine, model id, revision, runtime, quantization, decoding
+options), source and target language, and the source sentence
 normalized (Unicode NFC, runs of whitespace as one space), so that a hard-wrapped
 sentence and the same sentence on one line share one entry.  A hit is used only when
 every protected span of the sentence is in the stored translation, so normalization can
@@ -24,26 +24,21 @@ transaction in flight.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..engines.identity import IDENTITY_FIELDS, EngineIdentity
+from ..errors import UserError
 from ..pipeline.quality import HUMAN
-
-if TYPE_CHECKING:
-    from ..engines.base import Engine
 
 SCHEMA_VERSION = 1
 TRANSACTION_ROWS = 500  # rows per commit: small enough that a kill loses little, large enough to be fast
 _LOOKUP_CHUNK = 500  # keys per SELECT (SQLite's default limit on host parameters is 999 in old builds)
-RULE_BASED = frozenset({"apertium"})  # engines without decoding options
-_NATIVE_RUNTIME = {"marian": "transformers", "nllb": "transformers"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS segments (
@@ -68,26 +63,8 @@ CREATE INDEX IF NOT EXISTS segments_used ON segments (used);
 """
 
 
-class MemoryFileError(ValueError):
+class MemoryFileError(UserError):
     """The memory file cannot be opened or is not a multitrans memory; the message is for the user."""
-
-
-@dataclass(frozen=True)
-class EngineIdentity:
-    """Everything about an engine that changes what it writes for a given sentence."""
-
-    engine: str
-    model: str
-    revision: str = ""
-    runtime: str = ""
-    quantization: str = ""
-    decoding: str = "{}"  # canonical JSON of the decoding options
-
-    def key(self, src: str, tgt: str, text: str) -> bytes:
-        """The memory key of `text` translated src→tgt by this engine (a SHA-256 digest)."""
-        fields = (self.engine, self.model, self.revision, self.runtime, self.quantization, self.decoding,
-                  src, tgt, normalize(text))
-        return hashlib.sha256("\x1f".join(fields).encode("utf-8")).digest()
 
 
 @dataclass(frozen=True)
@@ -110,37 +87,6 @@ class Remembered:
     translation: str
     flags: tuple[tuple[str, str], ...] = ()
     attempt: str | None = None
-
-
-def normalize(text: str) -> str:
-    """The form of a sentence the memory is keyed by: NFC, whitespace runs as one space, no outer space."""
-    return unicodedata.normalize("NFC", " ".join(text.split()))
-
-
-def engine_identity(engine: Engine) -> EngineIdentity:
-    """Read an engine's identity from the engine itself.
-
-    Engines may say `runtime` and `quantization` as attributes (a CTranslate2 engine
-    does); otherwise the runtime is the engine's own (transformers for Marian and NLLB)
-    and the quantization is the loaded model's dtype.  A snapshot from the Hugging Face
-    cache names its commit, which pins `revision: main` to what was actually loaded.
-    """
-    spec = engine.spec
-    runtime = getattr(engine, "runtime", None) or _NATIVE_RUNTIME.get(spec.engine, spec.engine)
-    quantization = getattr(engine, "quantization", None)
-    if quantization is None:
-        dtype = getattr(getattr(engine, "model", None), "dtype", None)
-        quantization = str(dtype).removeprefix("torch.") if dtype is not None else ""
-    revision = spec.revision or ""
-    model_dir = getattr(engine, "model_dir", None)
-    if isinstance(model_dir, Path) and model_dir.parent.name == "snapshots":
-        revision = model_dir.name
-    decoding: dict[str, Any] = {}
-    if spec.engine not in RULE_BASED:
-        decoding = {"beam": engine.options.beam}
-        decoding.update(getattr(engine, "decoding_options", None) or {})
-    return EngineIdentity(spec.engine, engine.model_id, revision, str(runtime), str(quantization),
-                          json.dumps(decoding, sort_keys=True, separators=(",", ":")))
 
 
 class TranslationMemory:
@@ -219,10 +165,9 @@ class TranslationMemory:
             batch.clear()
 
         for e in entries:
-            i = e.identity
-            batch.append((e.attempt == HUMAN, (e.key, i.engine, i.model, i.revision, i.runtime, i.quantization, i.decoding,
-                          e.src, e.tgt, e.source, e.translation,
-                          json.dumps(e.flags, ensure_ascii=False, separators=(",", ":")), e.attempt, now, now)))
+            flags = json.dumps(e.flags, ensure_ascii=False, separators=(",", ":"))
+            batch.append((e.attempt == HUMAN, (e.key, *e.identity.as_dict().values(), e.src, e.tgt, e.source,
+                                               e.translation, flags, e.attempt, now, now)))
             if len(batch) >= TRANSACTION_ROWS:
                 flush()
         if batch:
@@ -244,13 +189,11 @@ class TranslationMemory:
         if tgt:
             where.append("tgt = ?")
             args.append(tgt)
-        sql = ("SELECT engine, model, revision, runtime, quantization, decoding, src, tgt, source, translation, "
-               "flags, attempt, created, used FROM segments")
+        columns = (*IDENTITY_FIELDS, "src", "tgt", "source", "translation", "flags", "attempt", "created", "used")
+        sql = f"SELECT {', '.join(columns)} FROM segments"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY src, tgt, source, engine, model, revision, runtime, quantization, decoding"
-        columns = ("engine", "model", "revision", "runtime", "quantization", "decoding", "src", "tgt", "source",
-                   "translation", "flags", "attempt", "created", "used")
+        sql += f" ORDER BY src, tgt, source, {', '.join(IDENTITY_FIELDS)}"
         for row in self._db.execute(sql, args):
             entry = dict(zip(columns, row))
             entry["flags"] = [{"code": code, "detail": detail} for code, detail in json.loads(entry["flags"])]
@@ -288,7 +231,7 @@ class TranslationMemory:
             where.append("engine = ?")
             args.append(engine)
         if not where:
-            raise ValueError("say what to prune: --unused-days N, --model ID or --engine NAME")
+            raise UserError("say what to prune: --unused-days N, --model ID or --engine NAME")
         condition = " AND ".join(where)
         count = self._db.execute(f"SELECT COUNT(*) FROM segments WHERE {condition}", args).fetchone()[0]
         if not dry_run and count:

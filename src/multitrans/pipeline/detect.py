@@ -61,6 +61,7 @@ from lingua import Language as LinguaLanguage
 from lingua import LanguageDetectorBuilder
 
 from multitrans import languages
+from multitrans.errors import UserError
 
 __all__ = [
     "Detection",
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 
-class LanguageUndecided(ValueError):
+class LanguageUndecided(UserError):
     """The document's language could not be decided; the user has to name it."""
 
 
@@ -132,13 +133,15 @@ _MAY_HIDE_LANGDETECT_ONLY = frozenset({"hi", "mr"})
 # langdetect can only be confident of one of them on text in its script, so text without
 # any is never sent to it: on text lingua is unsure of (a model's garbled output, say),
 # langdetect's random sampling would cost several milliseconds for an answer it cannot give.
-_LANGDETECT_ONLY_SCRIPTS = re.compile("[\u0900-\u097F\u0C80-\u0CFF\u0D00-\u0D7F]")
-# Scripts used by exactly one NLLB language that neither library knows.
+_LANGDETECT_ONLY_SCRIPTS = re.compile(
+    languages.script_class(sorted(languages.get(code).script for code in _LANGDETECT_ONLY))
+)
+# Languages neither library knows, each the one NLLB language written in its script
+# (Khmer, Lao, Sinhala, Odia), by the code point ranges of that script.
 _SCRIPT_LANGUAGES = {
-    (0x1780, 0x17FF): "km",  # Khmer
-    (0x0E80, 0x0EFF): "lo",  # Lao
-    (0x0D80, 0x0DFF): "si",  # Sinhala
-    (0x0B00, 0x0B7F): "or",  # Odia
+    span: code
+    for code in ("km", "lo", "si", "or")
+    for span in languages.script_ranges(languages.get(code).script)
 }
 
 # --- Norwegian and Danish ---------------------------------------------------------------
@@ -178,9 +181,6 @@ _LINGUA_LETTERS_PER_MARKER = 40
 _LINGUA_MAX_MARKERS = 4.0
 _MARKER_MARGIN = 0.5
 
-_NORWEGIAN = frozenset({"nb", "nn"})
-_SCANDINAVIAN = frozenset({"nb", "nn", "da"})
-
 # --- Chinese -----------------------------------------------------------------------------
 # Frequent characters written differently in the two scripts, simplified then traditional.
 _SIMPLIFIED = ("这们国说为时会来对个发经学过东没还进长问关开见实现动种样报战与华总"
@@ -199,19 +199,6 @@ def _ranges_contain(char: str, ranges: dict[tuple[int, int], str]) -> str | None
         if low <= code <= high:
             return lang
     return None
-
-
-def _is_unspaced(char: str) -> bool:
-    """Characters of scripts written without spaces between words (Han, kana, Thai, Khmer...)."""
-    code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # Hiragana, Katakana
-        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
-        or 0xF900 <= code <= 0xFAFF
-        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
-        or 0x1000 <= code <= 0x109F  # Myanmar
-        or 0x1780 <= code <= 0x17FF  # Khmer
-    )
 
 
 @dataclass(frozen=True)
@@ -253,7 +240,7 @@ def _prepare(raw: str) -> _Prepared:
     for match in _WORD.finditer(text):
         token = match.group()
         letters += len(token)
-        unspaced = sum(_is_unspaced(c) for c in token)
+        unspaced = languages.count_unspaced(token)
         if unspaced:
             words += max(1.0, unspaced / 2)
         elif not token[0].isupper() or _starts_sentence(text, match.start()):
@@ -413,7 +400,7 @@ class LanguageDetector:
             return _Guess(None, unsupported[0], unsupported=unsupported[1])
         if confidence == 0.0:  # a script lingua has no model for
             return _NO_GUESS
-        if best in _SCANDINAVIAN:
+        if best in languages.SCANDINAVIAN:
             return self._scandinavian(text, scores)
         if best == "zh":
             return _Guess(self._chinese(text), confidence)
@@ -479,7 +466,7 @@ class LanguageDetector:
         if danish >= _MARKER_MARGIN:
             return _Guess("da", family)
         if danish > -_MARKER_MARGIN and scores["da"] > norwegian:
-            return _Guess("da", scores["da"], _SCANDINAVIAN)
+            return _Guess("da", scores["da"], languages.SCANDINAVIAN)
         danish_unclear = danish > -_MARKER_MARGIN
         confidence = norwegian if danish_unclear else family
 
@@ -496,7 +483,7 @@ class LanguageDetector:
         lang = "nn" if nynorsk >= _MARKER_MARGIN else "nb"
         alternatives = {lang, "da"} if danish_unclear else set()
         if -_MARKER_MARGIN < nynorsk < _MARKER_MARGIN:
-            alternatives |= _NORWEGIAN
+            alternatives |= languages.NORWEGIAN
         return _Guess(lang, confidence, frozenset(alternatives))
 
     @staticmethod

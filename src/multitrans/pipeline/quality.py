@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..document import Flag
-from ..languages import get as get_language
+from ..languages import UnknownLanguage, are_close, count_unspaced, density
 from ..languages import name as language_name
 
 if TYPE_CHECKING:
@@ -55,22 +55,6 @@ SAFER = "safer_decoding"
 FALLBACK = "fallback_route"
 HUMAN = "human_edit"  # a translator's edit, imported from XLIFF and reused from the memory
 
-# Close languages a detector cannot tell apart on a sentence: output in a sibling of the
-# target is not flagged (Apertium's Nynorsk without marker words reads as Bokmål).
-CLOSE_LANGUAGES = (
-    frozenset({"nb", "nn", "da"}),
-    frozenset({"hr", "sr", "bs"}),
-    frozenset({"id", "ms"}),
-    frozenset({"cs", "sk"}),
-    frozenset({"hi", "mr", "ne"}),
-)
-
-# Characters per unit of meaning, relative to Latin-script languages, by FLORES-200 script.
-_SCRIPT_DENSITY = {
-    "Hans": 0.33, "Hant": 0.33, "Jpan": 0.45, "Hang": 0.5, "Ethi": 0.65, "Hebr": 0.8, "Arab": 0.85,
-    "Thai": 0.9, "Laoo": 0.9, "Tibt": 1.2, "Mymr": 1.2, "Khmr": 1.1, "Taml": 1.3, "Mlym": 1.3,
-    "Telu": 1.15, "Knda": 1.2,
-}
 # (shortest source, lowest ratio, highest ratio), as multiples of the ratio the scripts explain.
 # Shorter sources vary more; under the first row's length only an empty output is flagged.
 _RATIO_BOUNDS = ((80, 0.5, 2.2), (30, 0.4, 2.6))
@@ -137,7 +121,9 @@ class Checker:
             return None
         found = self.detector.detect(output)
         lang = getattr(found, "lang", None)
-        if lang is None or lang == tgt or any(lang in group and tgt in group for group in CLOSE_LANGUAGES):
+        # Output in a close sibling of the target is not flagged (Apertium's Nynorsk without
+        # marker words reads as Bokmål).
+        if lang is None or lang == tgt or are_close(lang, tgt, "output"):
             return None
         what = "the source language" if lang == src else language_name(lang)
         return f"reads as {what} ({lang}, {found.confidence:.0%} sure), not {language_name(tgt)}"
@@ -182,17 +168,11 @@ def _tokens(text: str) -> list[str]:
     """Words, case-folded; each character of an unspaced script (Han, kana, Thai...) counts as one."""
     tokens: list[str] = []
     for word in _WORD.findall(text.casefold()):
-        if any(_unspaced(c) for c in word):
+        if count_unspaced(word):
             tokens.extend(word)
         else:
             tokens.append(word)
     return tokens
-
-
-def _unspaced(char: str) -> bool:
-    code = ord(char)
-    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
-            or 0x0E00 <= code <= 0x0EFF or 0x1000 <= code <= 0x109F or 0x1780 <= code <= 0x17FF)
 
 
 def _word_loop(text: str, only_n: int | None = None) -> tuple[str, int] | None:
@@ -248,8 +228,8 @@ def without_spans(text: str, spans: Sequence[str]) -> str:
 
 def _density(lang: str) -> float:
     try:
-        return _SCRIPT_DENSITY.get(get_language(lang).script, 1.0)
-    except ValueError:
+        return density(lang)
+    except UnknownLanguage:
         return 1.0
 
 

@@ -1,17 +1,17 @@
 """Checking every translated segment, and retrying the ones that came out flagged.
 
-Runs after `runner.run_plan`, on its translations (updated in place), before blocks are
-assembled.  For each (engine, source language, target language), with each step's retries
+Runs after `run.run_plan`, on its translations, before blocks are assembled; returns
+the translations it settled on, with their flags and the problems to report.  For each (engine, source language, target language), with each step's retries
 for all the pairs one engine served sent to it as one `translate_multi` job:
 
-1. Sentences the engine failed on (the runner keeps a whole pair untranslated when one
-   call raises) are retried on the same engine in halves, so one poisoned sentence
+1. Sentences the engine failed on (the runner returns a whole pair as a `Failure` when
+   one call raises) are retried on the same engine in halves, so one poisoned sentence
    costs only itself; an engine that fails everything is given up on after a few calls.
 2. Every translation must contain its required spans: the protected spans, the
    characters the model cannot represent, and the fixed glossary terms.  Where one is
    missing the text around it is translated on its own and it is put back (the fixed
-   term in place of the source term), as the runner does for protected spans.  Then
-   every translation is checked (`qa.Checker`).
+   term in place of the source term).  This is the one place spans are enforced.  Then
+   every translation is checked (`quality.Checker`).
 3. A flagged sentence is retried once with safer decoding: beam search with a
    repetition penalty and no repeated trigrams where the engine can tune its decoding;
    cut into shorter pieces where it cannot (Apertium) or where the length was off; sent
@@ -31,17 +31,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
+from ..config.glossary import Glossary
+from ..config.registry import Registry
+from ..document import Flag, Piece
 from ..engines.base import Decoding, Engine, EngineError
 from ..engines.pool import EnginePool
-from ..config.glossary import Glossary
 from .plan import Plan, TaskKey
-from .quality import FALLBACK, FIRST, SAFER, Checker, Flag, Quality, lost_spans, missing_terms
-from ..config.registry import Registry
-from .run import RunResult
-from .segment import Piece, split_around_spans, split_long
+from .quality import FALLBACK, FIRST, SAFER, Checker, Quality, lost_spans, missing_terms
+from .run import Failure, Job, Pair, RunResult, by_pair, translate_pieces
+from .segment import split_around_spans, split_long
 
 SAFER_DECODING = Decoding(beam=4, repetition_penalty=1.3, no_repeat_ngram_size=3)
 # When at least this share of a pair's sentences (and this many) come out flagged, the
@@ -49,7 +49,6 @@ SAFER_DECODING = Decoding(beam=4, repetition_penalty=1.3, no_repeat_ngram_size=3
 # so the retry goes straight to the next route instead of costing a beam search per sentence.
 SYSTEMATIC_SHARE = 0.6
 SYSTEMATIC_MIN = 8
-_RUNNER_GAVE_UP = "; those sentences were kept untranslated"
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,14 @@ class _Needs:
     terms: tuple[tuple[str, str], ...]  # (source term, required target term) per occurrence
 
 
-Job = tuple[str, str, str]  # (src, tgt, source sentence): one sentence of one pair
-Pair = tuple[str, str]
+@dataclass
+class Checked:
+    """What checking and repair settled on: a translation per task (none where every attempt
+    failed), the flags that remain and the attempt used, and the engine failures to report."""
+
+    translations: dict[TaskKey, str] = field(default_factory=dict)
+    quality: Quality = field(default_factory=lambda: Quality({}, {}))
+    problems: list[str] = field(default_factory=list)
 
 
 def check_and_repair(
@@ -71,34 +76,37 @@ def check_and_repair(
     registry: Registry,
     checker: Checker,
     glossary: Glossary | None = None,
-) -> Quality:
-    """Check every translation of the plan, retry the flagged and the failed; updates
-    `run.translations` and `run.problems`, returns the flags and attempts per task."""
+) -> Checked:
+    """Check every translation of the plan, retry the flagged and the failed."""
     glossary = glossary or Glossary()
-    quality = Quality({}, {})
+    checked = Checked(dict(run.translations))
+    failures = {(f.engine, f.src, f.tgt): f for f in run.failures}
+    reports: list[str] = []  # the first attempt's failures, with what became of them, come first
     engines = pool.loaded
     for engine_name, pairs in plan.tasks.items():
         engine = engines.get(engine_name)
         if engine is None:
             continue
-        _repair_engine(engine, [
-            _Pair(engine_name, engine, src, tgt, texts, run, pool, registry, checker, glossary, quality)
-            for (src, tgt), texts in pairs.items()
-        ])
-    return quality
+        repairs = [_Pair(engine_name, engine, src, tgt, texts, checked, failures.get((engine_name, src, tgt)),
+                         pool, registry, checker, glossary)
+                   for (src, tgt), texts in pairs.items()]
+        _repair_engine(engine, repairs)
+        reports += [report for pair in repairs if (report := pair.failure_report()) is not None]
+    checked.problems[:0] = reports
+    return checked
 
 
 def _repair_engine(engine: Engine, pairs: list[_Pair]) -> None:
     """The steps for every pair one engine served.  Each step's retries, over all the pairs,
     go to an engine as one `translate_multi` job, as the runner's first attempt did: one
     document into twenty NLLB languages retries in a few shared batches, not twenty calls."""
-    by_pair = pairs_by(pairs)
+    repairs = pairs_by(pairs)
     first: dict[Job, str] = {}
     for pair in pairs:
         first.update(pair.first_outputs())
-    enforced = _enforce(engine, {job: by_pair[job[:2]].needs[job[2]] for job in first}, first)
+    enforced = _enforce(engine, {job: repairs[job[:2]].needs[job[2]] for job in first}, first)
     for job, output in {**first, **enforced}.items():
-        by_pair[job[:2]].offer(job[2], output, FIRST)
+        repairs[job[:2]].offer(job[2], output, FIRST)
     for pair in pairs:
         if pair.failed:
             for text, output in pair.isolate(pair.failed).items():
@@ -122,8 +130,8 @@ def _enforce(engine: Engine, needs: dict[Job, _Needs], outputs: dict[Job, str]) 
     if not lacking:
         return {}
     try:
-        return _join(engine, {job: _around(job[2], n) for job, n in lacking.items()}, None,
-                     {job: dict(n.terms) for job, n in lacking.items()})
+        return translate_pieces(engine, {job: _around(job[2], n) for job, n in lacking.items()},
+                                replace={job: dict(n.terms) for job, n in lacking.items()})
     except Exception:  # noqa: BLE001 - the outputs stand, flagged span_lost, and go on to the retries
         return {}
 
@@ -145,21 +153,22 @@ def _attempt_safer(engine: Engine, pairs: list[_Pair]) -> None:
                 split.add(job)
     if not needs:
         return
-    outputs, failed = _guarded_by_pair(engine, needs, decoding=SAFER_DECODING if tunable else None, split=split)
-    by_pair = pairs_by(pairs)
+    decoding = SAFER_DECODING if tunable else None
+    outputs, failed = by_pair(lambda some: translate_guarded(engine, some, decoding=decoding, split=split), needs)
+    repairs = pairs_by(pairs)
     for (src, tgt), exc in failed.items():  # a failed retry leaves the first attempt standing
         count = sum(1 for job in needs if job[:2] == (src, tgt))
-        pair = by_pair[(src, tgt)]
-        pair.run.problems.append(f"{pair.name} failed retrying {count} flagged sentence(s) {src}→{tgt}: {exc}")
+        pair = repairs[(src, tgt)]
+        pair.checked.problems.append(f"{pair.name} failed retrying {count} flagged sentence(s) {src}→{tgt}: {exc}")
     for job, output in outputs.items():
-        by_pair[job[:2]].offer(job[2], output, SAFER)
+        repairs[job[:2]].offer(job[2], output, SAFER)
 
 
 def _attempt_fallback(pairs: list[_Pair]) -> None:
     """Step 4: each pair's still-flagged sentences to its next route; pairs that land on the
     same engine share one job."""
     groups: dict[int, tuple[Engine, dict[Job, _Needs]]] = {}
-    by_pair = pairs_by(pairs)
+    repairs = pairs_by(pairs)
     for pair in pairs:
         rest = [t for t in pair.needs if t not in pair.best or pair.best[t][1]]
         engine = pair.next_engine() if rest else None
@@ -168,14 +177,11 @@ def _attempt_fallback(pairs: list[_Pair]) -> None:
         _, needs = groups.setdefault(id(engine), (engine, {}))
         needs.update({(pair.src, pair.tgt, t): pair.needs_for(engine, t) for t in rest})
     for engine, needs in groups.values():
-        try:
-            outputs, failed = _guarded_by_pair(engine, needs)
-        except Exception as exc:  # noqa: BLE001 - e.g. counting tokens failed: every pair alike
-            outputs, failed = {}, {job[:2]: exc for job in needs}
+        outputs, failed = by_pair(lambda some, engine=engine: translate_guarded(engine, some), needs)
         for (src, tgt), exc in failed.items():
-            by_pair[(src, tgt)].run.problems.append(f"{engine.spec.name} failed as the fallback for {src}→{tgt}: {exc}")
+            repairs[(src, tgt)].checked.problems.append(f"{engine.spec.name} failed as the fallback for {src}→{tgt}: {exc}")
         for job, output in outputs.items():
-            by_pair[job[:2]].offer(job[2], output, f"{FALLBACK}:{engine.model_id}", needs[job])
+            repairs[job[:2]].offer(job[2], output, f"{FALLBACK}:{engine.model_id}", needs[job])
 
 
 class _Pair:
@@ -183,14 +189,16 @@ class _Pair:
 
     def __init__(
         self, engine_name: str, engine: Engine, src: str, tgt: str, texts: dict[str, tuple[str, ...]],
-        run: RunResult, pool: EnginePool, registry: Registry, checker: Checker, glossary: Glossary, quality: Quality,
+        checked: Checked, failure: Failure | None, pool: EnginePool, registry: Registry, checker: Checker,
+        glossary: Glossary,
     ) -> None:
         self.name, self.engine, self.src, self.tgt = engine_name, engine, src, tgt
-        self.run, self.pool, self.registry, self.checker, self.quality = run, pool, registry, checker, quality
+        self.checked, self.quality, self.failure = checked, checked.quality, failure
+        self.pool, self.registry, self.checker = pool, registry, checker
         self.protected = texts
         self.terms = {text: tuple(glossary.fixed_terms(text, tgt)) for text in texts}
         self.needs = {text: self.needs_for(engine, text) for text in texts}
-        self.failed = [t for t in texts if self.key(t) not in run.translations]
+        self.failed = [t for t in texts if self.key(t) not in checked.translations]
         # best so far per sentence: (text, flags, attempt)
         self.best: dict[str, tuple[str, tuple[Flag, ...], str]] = {}
 
@@ -199,19 +207,17 @@ class _Pair:
 
     def first_outputs(self) -> dict[Job, str]:
         """The runner's translation of each sentence it did not fail on."""
-        return {(self.src, self.tgt, t): self.run.translations[self.key(t)] for t in self.needs if t not in self.failed}
+        return {(self.src, self.tgt, t): self.checked.translations[self.key(t)] for t in self.needs if t not in self.failed}
 
     def finish(self) -> None:
         """Keep each sentence's best attempt; record its flags and which attempt it was."""
         for text, (output, flags, attempt) in self.best.items():
             key = self.key(text)
-            self.run.translations[key] = output
+            self.checked.translations[key] = output
             if flags:
                 self.quality.flags[key] = flags
             if attempt != FIRST:
                 self.quality.attempts[key] = attempt
-        if self.failed:
-            self.report_failure(self.failed)
 
     def needs_for(self, engine: Engine, text: str) -> _Needs:
         """What `text`'s translation by `engine` must contain: its protected spans, the characters
@@ -271,44 +277,25 @@ class _Pair:
             return None
         return engine  # None when no later route can run here (e.g. offline): the flags stay
 
-    def report_failure(self, failed: list[str]) -> None:
-        """Say what became of the sentences the runner reported kept untranslated."""
+    def failure_report(self) -> str | None:
+        """What became of the sentences the first attempt failed on, with why it failed; None
+        when it failed on none."""
+        failed = self.failed
+        if not failed:
+            return None
         still = sum(1 for t in failed if t not in self.best)
         by = Counter(self.best[t][2].split(":", 1)[1] for t in failed
                      if t in self.best and self.best[t][2].startswith(FALLBACK))
         via = "".join(f", {n} by the next route ({model})" for model, n in sorted(by.items()))
-        outcome = (f"; retried: all {len(failed)} sentence(s) were translated{via}" if not still else
-                   f"; retried: {still} of {len(failed)} sentence(s) kept untranslated{via}")
-        prefix = f"{self.name} failed on {self.src}→{self.tgt}: "
-        for i, problem in enumerate(self.run.problems):
-            if problem.startswith(prefix) and problem.endswith(_RUNNER_GAVE_UP):
-                self.run.problems[i] = problem[: -len(_RUNNER_GAVE_UP)] + outcome
-                return
-        self.run.problems.append(prefix.rstrip(": ") + outcome.replace("; ", ": ", 1))
+        outcome = (f"all {len(failed)} sentence(s) were translated{via}" if not still else
+                   f"{still} of {len(failed)} sentence(s) kept untranslated{via}")
+        if self.failure is None:
+            return f"{self.name} failed on {self.src}→{self.tgt}: retried: {outcome}"
+        return f"{self.name} failed on {self.src}→{self.tgt}: {self.failure.error}; retried: {outcome}"
 
 
 def _systematic(flagged: int, total: int) -> bool:
     return flagged >= SYSTEMATIC_MIN and flagged >= SYSTEMATIC_SHARE * total
-
-
-def _guarded_by_pair(
-    engine: Engine, needs: dict[Job, _Needs], **options: Any,
-) -> tuple[dict[Job, str], dict[Pair, Exception]]:
-    """All pairs in one job; should that fail, pair by pair, so one pair's failure stays its own."""
-    pairs = sorted({job[:2] for job in needs})
-    try:
-        return translate_guarded(engine, needs, **options), {}
-    except Exception as exc:  # noqa: BLE001 - narrowed down below, reported by the caller
-        if len(pairs) == 1:
-            return {}, {pairs[0]: exc}
-    outputs: dict[Job, str] = {}
-    failed: dict[Pair, Exception] = {}
-    for pair in pairs:
-        try:
-            outputs.update(translate_guarded(engine, {job: n for job, n in needs.items() if job[:2] == pair}, **options))
-        except Exception as exc:  # noqa: BLE001
-            failed[pair] = exc
-    return outputs, failed
 
 
 def translate_guarded(
@@ -329,7 +316,7 @@ def translate_guarded(
     for job, sent in send.items():
         n = lengths[sent] if job in split else 0
         pieces[job] = split_long(sent, max(3, n // 2), engine.count_tokens) if n >= 6 else [Piece(sent, True)]
-    out = _join(engine, pieces, decoding, {})
+    out = translate_pieces(engine, pieces, decoding=decoding)
     redo: dict[Job, list[Piece]] = {}
     for job, needs in texts.items():
         if job[2] != send[job]:
@@ -337,36 +324,10 @@ def translate_guarded(
         if lost_spans(out[job], needs.spans) or missing_terms(out[job], needs.terms):
             redo[job] = _around(send[job], needs)
     if redo:
-        joined = _join(engine, redo, decoding, {job: dict(texts[job].terms) for job in redo})
+        joined = translate_pieces(engine, redo, decoding=decoding, replace={job: dict(texts[job].terms) for job in redo})
         for job, text in joined.items():
             out[job] = upper_outside(text, texts[job].spans) if job[2] != send[job] else text
     return out
-
-
-def _join(
-    engine: Engine, pieces: dict[Job, list[Piece]], decoding: Decoding | None, replace: dict[Job, dict[str, str]],
-) -> dict[Job, str]:
-    """Translate every translatable piece of every pair once, in one job; join each text's
-    pieces, fixed terms (`replace`, per job) put in place of the source terms.  A piece longer
-    than the model's input limit is cut first, as the runner does."""
-    limit = engine.max_input_tokens
-    if limit:
-        runs = sorted({p.text for parts in pieces.values() for p in parts if p.translate})
-        long = {t for t, n in zip(runs, engine.count_tokens(runs) if runs else []) if n > limit}
-        if long:
-            pieces = {job: [q for p in parts for q in (split_long(p.text, limit, engine.count_tokens)
-                                                     if p.translate and p.text in long else [p])]
-                      for job, parts in pieces.items()}
-    rows = list(dict.fromkeys((p.text, src, tgt) for (src, tgt, _), parts in pieces.items() for p in parts if p.translate))
-    translated = engine.translate_multi(rows, decoding=decoding) if rows else []
-    if len(translated) != len(rows):
-        raise EngineError(f"engine returned {len(translated)} translations for {len(rows)} sentences")
-    done = dict(zip(rows, translated))
-    return {
-        job: "".join(done[(p.text, job[0], job[1])] if p.translate else replace.get(job, {}).get(p.text, p.text)
-                     for p in parts)
-        for job, parts in pieces.items()
-    }
 
 
 def _around(text: str, needs: _Needs) -> list[Piece]:
