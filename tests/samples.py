@@ -1,8 +1,14 @@
-"""Sentences both model runtimes are tested on: mixed lengths, a blank one, a name, numbers.
+"""Sample input the tests share: the repository's paths and sample article, and sentences both
+model runtimes are tested on (mixed lengths, a blank one, a name, numbers).
 
 Lengths differ so that length-sorted batching would show any reordering; the blank
 segment must come back blank.
 """
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+ARTICLE = ROOT / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt"
 
 SEGMENTS = [
     "Nord-Korea har levert mer enn 1.000 containere til Russland.",

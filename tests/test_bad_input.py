@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from qa_fakes import NO_MEMORY, Scripted, fake_models, reverse_words  # noqa: F401 - fake_models is a fixture
+from fakes import NO_MEMORY, Scripted, fake_models, reverse_words  # noqa: F401 - fake_models is a fixture
 from typer.testing import CliRunner
 
 from multitrans.cli import app

@@ -13,7 +13,7 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from qa_fakes import Scripted, ScriptedDetector, pool_of, registry_of, reverse_words, spec
+from fakes import Scripted, ScriptedDetector, pool_of, registry_of, reverse_words, spec
 
 from multitrans.api import parse_document, translate_documents
 from multitrans.engines.base import EngineOptions

@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from qa_fakes import NO_MEMORY, Scripted, fake_models, make_doc  # noqa: F401 - fake_models is a fixture
+from fakes import NO_MEMORY, Scripted, fake_models, make_doc  # noqa: F401 - fake_models is a fixture
 from typer.testing import CliRunner
 
 from multitrans.api import DocumentResult, BlockTranslation, write_result

@@ -9,25 +9,15 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
-from fakes import Norwegian, recording_setup
+from fakes import Norwegian, make_doc, recording_setup
 from multitrans.api import translate_documents
 from multitrans.cli import app
-from multitrans.document import TemplateBuilder
 from multitrans.engines.identity import EngineIdentity, normalize
 from multitrans.memory.session import MemorySession, memory_session
 from multitrans.memory.store import Entry, TranslationMemory
 
 runner = CliRunner()
 IDENTITY = EngineIdentity("nllb", "x/m", "r1", "transformers", "float32", '{"beam":1}')
-
-
-def make_doc(*texts: str, name: str = "a.txt"):
-    builder = TemplateBuilder()
-    for i, text in enumerate(texts):
-        if i:
-            builder.literal("\n\n")
-        builder.block("paragraph", text)
-    return builder.build(name, "text")
 
 
 def entry(source: str, translation: str, identity: EngineIdentity = IDENTITY, src: str = "nb", tgt: str = "de") -> Entry:
@@ -103,7 +93,7 @@ def test_only_new_sentences_reach_the_engine(tmp_path):
                                        pool=pool, detector=Norwegian(), memory=session)
     assert set(loaded["m"].segments) <= {"En helt ny setning."}
     assert "En helt ny setning." in loaded["m"].segments
-    assert result.text("de") == "FØRSTE SETNING HER. [de] EN HELT NY SETNING. [de]"
+    assert result.text("de") == "FØRSTE SETNING HER. [de] EN HELT NY SETNING. [de]\n"
 
 
 def test_a_new_model_revision_or_beam_misses_the_memory(tmp_path):

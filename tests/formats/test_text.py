@@ -1,12 +1,11 @@
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from multitrans.formats import UnsupportedFormat, format_for
 from multitrans.formats.text import read
+from samples import ARTICLE
 
-ARTICLE = Path(__file__).parent.parent / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt"
 
 
 def test_sample_article_round_trips_and_has_expected_blocks():

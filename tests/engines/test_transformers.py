@@ -20,7 +20,7 @@ import pytest
 
 from multitrans.engines import Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable, load_engine
 from multitrans.engines import hub
-from samples import SEGMENTS
+from samples import ROOT, SEGMENTS
 
 NB = "Nord-Korea har levert mer enn 1.000 containere til Russland, ifølge Det hvite hus’ talsmann."
 EN = "North Korea has delivered more than 1,000 containers to Russia, according to the White House."
@@ -304,6 +304,6 @@ def test_pickle_only_checkpoint_is_refused(tmp_path: Path) -> None:
 
 def test_importing_engines_does_not_import_torch() -> None:
     code = "import sys, multitrans.engines, multitrans.engines.hub; sys.exit('torch' in sys.modules)"
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(ROOT / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
     assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0

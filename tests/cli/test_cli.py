@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 from multitrans.cli import app
 from multitrans.engines.base import EngineOptions
 from multitrans.errors import UserError
+from samples import ARTICLE as ARTICLE_PATH
 
-ARTICLE = str(Path(__file__).parent.parent / "examples" / "em24-2023-10-16-nord-korea-ammunisjon.txt")
+ARTICLE = str(ARTICLE_PATH)
+
 
 runner = CliRunner()
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from multitrans.config.registry import RegistryError, default_path, load_registry
+from samples import ROOT
 
-ROOT = Path(__file__).parent.parent
 
 
 def write(tmp_path: Path, text: str) -> Path:

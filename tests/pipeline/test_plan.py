@@ -1,30 +1,20 @@
 """Planning and running with a recording engine: routing, deduplication, copying, span repair, limits."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pytest
 
+from fakes import Detected, DocumentDetected, Recording, make_doc
 from multitrans.api import translate_documents
-from multitrans.document import TemplateBuilder
-from multitrans.engines.base import Engine, EngineOptions, ModelSpec, ModelUnavailable
+from multitrans.engines.base import EngineOptions, ModelSpec, ModelUnavailable
 from multitrans.engines.pool import EnginePool
 from multitrans.config.registry import Registry, Route
 
 
-class Recording(Engine):
-    """Upper-cases text; optionally mangles digits; records every call."""
+class Shouting(Recording):
+    """Upper-cases text without a target tag; optionally fails on a target or mangles digits."""
 
-    calls: list[tuple[tuple[str, ...], str, str]]
-
-    def __init__(self, spec, options):
-        super().__init__(spec, options)
-        self.calls = []
-
-    def count_tokens(self, texts):
-        return [len(t.split()) for t in texts]
-
-    def translate(self, segments: Sequence[str], src: str, tgt: str) -> list[str]:
+    def translate(self, segments: Sequence[str], src: str, tgt: str, decoding: object = None) -> list[str]:
         self.calls.append((tuple(segments), src, tgt))
         if self.spec.options.get("fail_on") == tgt:
             raise RuntimeError("CUDA exploded")
@@ -34,48 +24,26 @@ class Recording(Engine):
         return out
 
 
-@dataclass
-class D:
-    lang: str | None
-    confidence: float
-
-
-@dataclass
-class DD:
-    lang: str
-    confidence: float
-    blocks: list
-
-
 class FixedDetector:
     """Document is Norwegian; blocks written in capitals are 'English'."""
 
     def detect_document(self, texts):
-        return DD("nb", 0.99, [D("en" if t.isupper() else None, 0.9) for t in texts])
+        return DocumentDetected("nb", 0.99, [Detected("en" if t.isupper() else None, 0.9) for t in texts])
 
     def detect(self, text):
-        return D(None, 0.0)
-
-
-def make_doc(*texts, name="a.txt"):
-    builder = TemplateBuilder()
-    for i, text in enumerate(texts):
-        if i:
-            builder.literal("\n\n")
-        builder.block("paragraph", text)
-    return builder.build(name, "text")
+        return Detected(None, 0.0)
 
 
 def setup(routes, models, unavailable=(), **spec_options):
     specs = {m: ModelSpec(m, "nllb", model=f"x/{m}", max_input_tokens=spec_options.pop("limit", None),
                           options=dict(spec_options)) for m in models}
     registry = Registry("test.yaml", specs, tuple(Route(frozenset(a), frozenset(b), tuple(u)) for a, b, u in routes))
-    loaded: dict[str, Recording] = {}
+    loaded: dict[str, Shouting] = {}
 
     def loader(spec, options):
         if spec.name in unavailable:
             raise ModelUnavailable(f"{spec.model} is not on this machine")
-        loaded[spec.name] = Recording(spec, options)
+        loaded[spec.name] = Shouting(spec, options)
         return loaded[spec.name]
 
     return registry, EnginePool(EngineOptions(), loader), loaded
@@ -92,7 +60,7 @@ def test_each_model_loads_once_and_identical_sentences_translate_once():
     assert list(loaded) == ["m"]
     sent = [s for segments, _, _ in loaded["m"].calls for s in segments]
     assert sorted(sent) == ["Hei på deg.", "Hei på deg."]  # once per pair (de, fr), not once per occurrence
-    assert results[0].text("de") == "HEI PÅ DEG. HEI PÅ DEG.\n\nHEI PÅ DEG."
+    assert results[0].text("de") == "HEI PÅ DEG. HEI PÅ DEG.\n\nHEI PÅ DEG.\n"
 
 
 def test_blocks_in_another_language_use_their_own_route_and_target_language_blocks_are_copied():

@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from qa_fakes import ScriptedDetector
+from fakes import ScriptedDetector
 
 from multitrans.pipeline.quality import FIRST, SAFER, Checker, is_copy, later, length_problem, lost_spans, missing_terms, repetition
 
@@ -118,7 +118,7 @@ def test_attempt_order():
 import json  # noqa: E402
 import shutil  # noqa: E402
 
-from qa_fakes import NO_MEMORY, Scripted, fake_models  # noqa: E402,F401 - fake_models is a fixture
+from fakes import NO_MEMORY, Scripted, fake_models  # noqa: E402,F401 - fake_models is a fixture
 from typer.testing import CliRunner  # noqa: E402
 
 from multitrans.cli import app  # noqa: E402

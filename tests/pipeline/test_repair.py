@@ -2,7 +2,7 @@
 
 import json
 
-from qa_fakes import Scripted, ScriptedDetector, Untunable, make_doc, pool_of, registry_of, reverse_words
+from fakes import Scripted, ScriptedDetector, Untunable, make_doc, pool_of, registry_of, reverse_words
 
 from multitrans.api import translate_documents
 from multitrans.engines.base import EngineOptions
@@ -187,7 +187,7 @@ def test_caps_helpers_keep_spans():
 
 
 def spec_for(name):
-    from qa_fakes import spec
+    from fakes import spec
 
     return spec(name)
 
