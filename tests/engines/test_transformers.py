@@ -241,7 +241,7 @@ def test_overlong_segment_is_refused_not_truncated(marian: Engine) -> None:
 
 
 def test_unknown_engine_name_lists_known_ones() -> None:
-    with pytest.raises(EngineError, match="apertium, marian, nllb"):
+    with pytest.raises(EngineError, match="apertium, argos, marian, nllb"):
         load_engine(ModelSpec(name="x", engine="moses", model="x/y"), EngineOptions())
 
 

@@ -38,3 +38,12 @@ def test_any_text_round_trips(text):
     doc = read(text, "x.txt")
     assert doc.source == text
     assert all(b.text == b.text.strip() and b.text for b in doc.blocks)
+
+
+@pytest.mark.parametrize("line", [
+    "有人提议应将 AM 的头衔改为MWP（威尔士议会议员)，这让有些 AM 惊愕不已。",  # NTREX zho-CN line 2
+    "“不好，我们来晚了！”", "你今天去哪里了？", "この文は日本語です。",
+])
+def test_a_line_ending_in_a_cjk_sentence_mark_is_a_paragraph_not_a_heading(line: str) -> None:
+    assert [b.kind for b in read(f"{line}\n", "zh.txt").blocks] == ["paragraph"]
+    assert [b.kind for b in read("威尔士议会\n", "zh.txt").blocks] == ["heading"]  # no closing mark: a heading

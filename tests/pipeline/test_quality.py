@@ -189,3 +189,21 @@ def test_apertium_on_the_real_article_raises_no_false_alarm(tmp_path, article, m
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert report["flags"] == {"not_translated": 6}
     assert {(r["block"], r["code"]) for r in report["rows"]} == {(0, "not_translated"), (13, "not_translated")}
+
+
+@pytest.mark.parametrize("source, src, tgt", [
+    ("Sims var 20 år gammel.", "nb", "da"),  # NTREX: correct Danish, as Apertium wrote it
+    ("Det er helt grusomt.", "nb", "da"),
+    ("Det var det som skjedde.", "nb", "nn"),
+    ("Først treffer orkanen Rosa land ved den meksikanske halvøya Baja California.", "nb", "nn"),
+])
+def test_a_short_sentence_written_the_same_in_a_close_language_is_not_a_copy(source, src, tgt):
+    checker = Checker(ScriptedDetector())
+    assert checker.check(source, source, src, tgt) == ()
+    assert [f.code for f in checker.check(source, source, src, "en")] == ["untranslated_copy"]  # not close: a copy
+
+
+def test_a_long_copy_between_close_languages_is_still_flagged():
+    source = ("Regjeringen vil legge fram et nytt forslag om skatt på strøm og vannkraft i hele landet "
+              "før sommeren kommer.")
+    assert [f.code for f in Checker(ScriptedDetector()).check(source, source, "nb", "da")] == ["untranslated_copy"]

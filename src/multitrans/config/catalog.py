@@ -25,6 +25,13 @@ def model_status(spec: ModelSpec) -> dict:
     """A row for `models list`: the model and whether it can run here without downloading."""
     if spec.engine == "apertium":
         present = bool(apertium_modes())
+    elif spec.engine == "argos":
+        from ..engines.argos import peek_package
+
+        try:
+            present = peek_package(spec) is not None
+        except EngineError:  # there, but not a usable package
+            present = False
     else:
         from ..engines.hub import is_present
 
@@ -51,6 +58,17 @@ def pull_routes(registry: Registry, sources: Sequence[str], targets: Sequence[st
                         served = True
                         break
                     continue
+                if spec.engine == "argos":
+                    from ..engines.argos import pull_package
+
+                    try:
+                        package = pull_package(spec, src, tgt)
+                    except EngineError as exc:
+                        say(f"{src}→{tgt}: {spec.name}: {exc}")
+                        continue
+                    say(f"{src}→{tgt}: {spec.name}: Argos package {package.name} {package.version} in {package.path}")
+                    served = True
+                    break
                 if spec.name not in pulled:
                     try:
                         pulled[spec.name] = str(pull(spec))

@@ -7,6 +7,7 @@ and every error can name the file, line and key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -15,13 +16,15 @@ from pathlib import Path
 import yaml
 
 from ..engines.base import ModelSpec
+from ..engines.identity import CONVERTIBLE
 from ..errors import UserError
 from .glossary import Glossary, GlossaryError, parse_glossary
 from ..languages import UnknownLanguage, normalize
 from .yamlfile import compose_file
 
-ENGINES = ("marian", "nllb", "apertium")
-_MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options", "runtime"}
+ENGINES = ("marian", "nllb", "apertium", "argos")
+_MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options", "runtime",
+               "sha256"}
 _ROUTE_KEYS = {"from", "to", "use", "runtime"}
 # auto: CTranslate2 when a converted copy is on the machine (`multitrans models convert`), else transformers.
 RUNTIMES = ("auto", "ct2", "transformers")
@@ -57,7 +60,7 @@ class Registry:
             if route.matches(src, tgt):
                 for name in route.use:
                     spec = self.models[name]
-                    if route.runtime and route.runtime != spec.runtime and spec.engine != "apertium":
+                    if route.runtime and route.runtime != spec.runtime and spec.engine in CONVERTIBLE:
                         # Its own name, so the pool loads this runtime's copy apart from the model's default.
                         spec = replace(spec, name=f"{name}@{route.runtime}", runtime=route.runtime)
                     seen.setdefault(name, spec)  # a model once, as the first route naming it runs it
@@ -142,7 +145,12 @@ class _Parser:
                 values[key] = {self.language(k, kn, f"models.{name}.target_codes"): self.scalar(v, key)
                                for k, kn, v in self.mapping(vnode, key)}
             elif key == "options":
-                values[key] = {k: self.scalar(v, k) for k, _, v in self.mapping(vnode, key)}
+                values[key] = {**values.get(key, {}), **{k: self.scalar(v, k) for k, _, v in self.mapping(vnode, key)}}
+            elif key == "sha256":  # what `models pull` checks a downloaded Argos package against
+                digest = self.scalar(vnode, key).lower()
+                if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                    raise self.fail(vnode, f"models.{name}.sha256", "expected 64 hexadecimal digits")
+                values["options"] = {**values.get("options", {}), "sha256": digest}
             elif key == "runtime":
                 values[key] = self.runtime(vnode, f"models.{name}.runtime")
             elif key == "max_input_tokens":
@@ -156,9 +164,11 @@ class _Parser:
         if engine not in ENGINES:
             raise self.fail(node, f"models.{name}.engine", f"expected one of {', '.join(ENGINES)}, got {engine!r}")
         if engine != "apertium" and not values.get("model"):
-            raise self.fail(node, f"models.{name}.model", "a hub id or local directory is required")
+            what = "a .argosmodel file, package directory or installed package" if engine == "argos" else "a hub id or local directory"
+            raise self.fail(node, f"models.{name}.model", f"{what} is required")
         model = values.get("model")
-        if isinstance(model, str) and model.startswith((".", "/", "~")):
+        if isinstance(model, str) and (model.startswith((".", "/", "~"))
+                                       or (engine == "argos" and (self.file.parent / model).exists())):
             values["model"] = str((self.file.parent / Path(model).expanduser()).resolve())
         return ModelSpec(name=name, **values)  # type: ignore[arg-type]
 

@@ -18,6 +18,7 @@ ENGINES: dict[str, tuple[str, str]] = {
     "marian": ("multitrans.engines.marian", "MarianEngine"),
     "nllb": ("multitrans.engines.nllb", "NllbEngine"),
     "apertium": ("multitrans.engines.apertium", "ApertiumEngine"),
+    "argos": ("multitrans.engines.argos", "ArgosEngine"),
 }
 
 

@@ -10,7 +10,7 @@ for speed, which is why the aligned record names the runtime that ran.
 Decoding follows the transformers engine exactly:
 
 * Input is never cut: `max_input_length` (CTranslate2 silently truncates at 1,024 by
-  default) is set to each batch's longest row, and a row longer than the model takes is
+  default) is set past each batch's longest row, and a row longer than the model takes is
   refused, since splitting long sentences is the runner's job.
 * Output ends at a budget computed from each row's own input length (2 x length + 9
   tokens, within the model's positions and the checkpoint's `max_new_tokens` /
@@ -127,9 +127,29 @@ class Ct2Engine(TokenizedModel):
         super().__init__(spec, options)
         self.model_dir = Path(model_dir)
         self.device, device_index = ct2_device(options.device)
-        metadata = read_metadata(self.model_dir)
-        self.compute_type = compute_type(metadata["quantization"], self.device)
+        self.compute_type = compute_type(self._stored_quantization(), self.device)
         self.tokenizer = self._load_tokenizer()
+        self._read_model_facts()
+        try:
+            self.translator = ctranslate2.Translator(
+                str(self._ct2_dir()), device=self.device, device_index=device_index, compute_type=self.compute_type,
+                inter_threads=1, intra_threads=cpu_threads() if self.device == "cpu" else 0,
+            )
+        except (RuntimeError, ValueError) as err:
+            raise EngineError(f"Model {self.model_id}: CTranslate2 could not load {self._ct2_dir()}: {err}") from err
+        self._halving = HalvingRunner()
+        self._unknown = {}
+
+    def _ct2_dir(self) -> Path:
+        """The directory holding CTranslate2's model.bin."""
+        return self.model_dir
+
+    def _stored_quantization(self) -> str:
+        """The quantization the weights were stored in (what `compute_type` maps to this device)."""
+        return read_metadata(self.model_dir)["quantization"]
+
+    def _read_model_facts(self) -> None:
+        """Set the limits and shape decoding needs (TokenizedModel), from the checkpoint's own files."""
         hf = self.model_dir / HF_FILES
         config = _json(hf / "config.json")
         generation = _json(hf / "generation_config.json")
@@ -139,15 +159,6 @@ class Ct2Engine(TokenizedModel):
                                         config.get("max_position_embeddings"))
         self.decoder_shape = (int(config.get("decoder_layers") or 6), int(config.get("d_model") or 512),
                        int(config.get("vocab_size") or 32000))
-        try:
-            self.translator = ctranslate2.Translator(
-                str(self.model_dir), device=self.device, device_index=device_index, compute_type=self.compute_type,
-                inter_threads=1, intra_threads=cpu_threads() if self.device == "cpu" else 0,
-            )
-        except (RuntimeError, ValueError) as err:
-            raise EngineError(f"Model {self.model_id}: CTranslate2 could not load {self.model_dir}: {err}") from err
-        self._halving = HalvingRunner()
-        self._unknown = {}
 
     def _load_tokenizer(self) -> Any:
         from transformers import AutoTokenizer
@@ -208,18 +219,25 @@ class Ct2Engine(TokenizedModel):
             beam_size=beam,
             num_hypotheses=1,
             max_batch_size=0,  # the batch is already cut to the budget
-            max_input_length=max(len(tokens) for tokens in batch),  # never truncate (the default cuts at 1,024)
+            # Never truncate (the default cuts at 1,024); +1 for the </s> CTranslate2 itself appends
+            # where the model's config asks for it (Argos packages), which the limit counts too.
+            max_input_length=max(len(tokens) for tokens in batch) + 1,
             max_decoding_length=max(budgets[k] for k in part),
             min_decoding_length=self.min_new_tokens or 0,
             return_end_token=False,
             **extra,
         )
-        ids = []
+        outputs = []
         for k, result in zip(part, results, strict=True):
             tokens = result.hypotheses[0][: budgets[k]]
             if prefix is not None:
                 tokens = tokens[len(prefixes[k]) :]
-            ids.append(self.tokenizer.convert_tokens_to_ids(tokens))
+            outputs.append(tokens)
+        return self._detokenize(outputs)
+
+    def _detokenize(self, outputs: list[list[str]]) -> list[str]:
+        """Each row's output tokens as text."""
+        ids = [self.tokenizer.convert_tokens_to_ids(tokens) for tokens in outputs]
         return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
     def _tokens(self, texts: list[str]) -> list[list[str]]:

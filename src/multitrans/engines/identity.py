@@ -29,6 +29,7 @@ CTRANSLATE2 = "ctranslate2"
 # Engines whose models run on transformers unless a CTranslate2 conversion serves them (ct2.py).
 CONVERTIBLE = frozenset({"marian", "nllb"})
 RULE_BASED = frozenset({"apertium"})  # engines without decoding options
+CT2_PACKAGED = frozenset({"argos"})  # engines whose packages are CTranslate2 models as shipped
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
@@ -69,8 +70,8 @@ def decoding_json(spec: ModelSpec, options: EngineOptions) -> str:
 
 
 def native_runtime(engine: str) -> str:
-    """What runs an engine's models when no other runtime was chosen: transformers, or the engine itself."""
-    return TRANSFORMERS if engine in CONVERTIBLE else engine
+    """What runs an engine's models when no other runtime was chosen: transformers, CTranslate2, or the engine itself."""
+    return TRANSFORMERS if engine in CONVERTIBLE else CTRANSLATE2 if engine in CT2_PACKAGED else engine
 
 
 def runtime_name(runtime: str, precision: str) -> str:
@@ -128,6 +129,8 @@ def expected_identity(spec: ModelSpec, options: EngineOptions) -> ExpectedIdenti
     from .base import EngineError
 
     decoding = decoding_json(spec, options)
+    if spec.engine in CT2_PACKAGED:
+        return _expected_packaged(spec, options, decoding)
     runtime: str | None = native_runtime(spec.engine)
     quantization: str | None = None
     if spec.engine in CONVERTIBLE and spec.runtime != "transformers":
@@ -151,3 +154,17 @@ def _expected_revision(spec: ModelSpec, runtime: str | None) -> str | None:
     if local.is_dir():
         return snapshot_revision(local, spec.revision)
     return spec.revision if spec.revision and _COMMIT.fullmatch(spec.revision) else None
+
+
+def _expected_packaged(spec: ModelSpec, options: EngineOptions, decoding: str) -> ExpectedIdentity:
+    """An Argos package: its version from its metadata (read, not unpacked) and int8 as shipped."""
+    from .argos import expected_runtime, peek_package
+    from .base import EngineError
+
+    try:
+        package = peek_package(spec)
+        precision: str | None = expected_runtime(options)
+    except EngineError:  # a broken package or --device cuda without a GPU: the run itself will say so
+        package, precision = None, None
+    runtime = runtime_name(CTRANSLATE2, precision) if precision else None
+    return ExpectedIdentity(package.version if package else None, runtime, precision, decoding)

@@ -11,7 +11,9 @@ import re
 from ..document import Document, TemplateBuilder
 
 _BLANK = re.compile(r"^[\s\u00a0\u200b\ufeff]*$")
-_CLOSING = tuple(".!?:;,…\"'»”’)]")
+# Sentence-final and closing marks; the full-width and ideographic ones end Chinese and Japanese
+# sentences (a line ending in "。" is a sentence, not a heading), danda and "؟" Indic and Arabic ones.
+_CLOSING = tuple(".!?:;,…\"'»”’)]") + tuple("。！？：；，、．｡」』）】》〉।॥؟")
 HEADING_MAX_CHARS = 80
 
 
