@@ -152,8 +152,8 @@ def test_detect_reports_document_language_and_other_blocks():
     result = runner.invoke(app, ["detect", ARTICLE, "--json"])
     assert result.exit_code == 0
     [report] = json.loads(result.output)
-    assert report["lang"] == "nb" and report["confidence"] > 0.9
-    assert [(b["id"], b["lang"]) for b in report["other_blocks"]] == [(0, "en"), (13, "en")]
+    assert report["language"] == "nb" and report["confidence"] > 0.9
+    assert [(b["id"], b["language"]) for b in report["other_blocks"]] == [(0, "en"), (13, "en")]
 
 
 def test_verbose_shows_the_traceback():

@@ -490,6 +490,61 @@ def test_latin_is_recognized_but_not_offered(detector: LanguageDetector) -> None
     assert detector.detect(text).lang is None
     with pytest.raises(LanguageUndecided, match=r"Latin.*--from"):
         detector.detect_document([text])
+    reported = detector.detect_document([text], best_guess=True)
+    assert (reported.lang, reported.translatable) == ("la", False)
+    assert reported.confidence >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Marker words and spelling settle what lingua's split cannot.
+        ("Saya merasa sangat nyaman karena pemerintah sudah membuat kebijakan baru.", "id"),
+        ("Kerajaan negeri akan membina hospital baharu selepas mesyuarat bulan Ogos, "
+         "kata beliau.", "ms"),
+        ("Tijekom tjedna tisuće ljudi prosvjedovalo je ispred sveučilišta u Zagrebu.", "hr"),
+        ("Tokom sedmice hiljade ljudi protestovalo je sa transparentima ispred univerziteta.", "bs"),
+        ("मुंबईत काल मुसळधार पाऊस झाला आणि अनेक रस्ते पाण्याखाली गेले आहेत.", "mr"),
+        ("मुंबई में कल भारी बारिश हुई और कई सड़कें पानी में डूब गई हैं।", "hi"),
+    ],
+)
+def test_close_pairs_by_marker_words(
+    detector: LanguageDetector, text: str, expected: str
+) -> None:
+    assert detector.detect_document([text]).lang == expected
+
+
+def test_best_guess_reports_what_translation_refuses(detector: LanguageDetector) -> None:
+    """`detect` shows a weak guess with its confidence; `translate` asks for --from instead."""
+    text = "Директор спит."  # lingua: Russian, 34-48 % depending on the pass
+    guess = detector.detect_document([text], best_guess=True)
+    assert guess.confidence < 0.5 and guess.lang is not None
+    with pytest.raises(LanguageUndecided, match="--from"):
+        detector.detect_document([text])
+
+
+NTREX_BOKMAL = Path("/work/shared/data/ntrex-dev/nob.txt")
+# The one sentence of the sample that really is in another language: a French quote.
+NTREX_FOREIGN = {"Il faut bien le faire."}
+
+
+@pytest.mark.slow
+def test_no_bokmal_news_sentence_is_read_as_another_language(detector: LanguageDetector) -> None:
+    """Every other line of NTREX's Bokmål news, one sentence per paragraph, without --from:
+    each block is Bokmål, unsure, or a language close enough to keep the document's
+    (api's block rule); never German or Welsh for a sentence full of names."""
+    if not NTREX_BOKMAL.exists():
+        pytest.skip(f"{NTREX_BOKMAL} not found")
+    lines = [line.strip() for line in NTREX_BOKMAL.read_text(encoding="utf-8").splitlines()]
+    sample = [line for line in lines[::2] if line and line not in NTREX_FOREIGN]
+    # Two the fast pass reads as German (0.91) and Welsh (0.99) on their own.
+    sample += [line for line in lines if line.startswith(("Demokraten fra Los Angeles",
+                                                          "Anmeldelse av Johnny English"))]
+    result = detector.detect_document(sample)
+    assert result.lang == "nb"
+    wrong = [(text[:60], found) for text, found in zip(sample, result.blocks, strict=True)
+             if found.lang not in (None, "nb") and not languages.are_close(found.lang, "nb", "block")]
+    assert wrong == []
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ and which languages can be translated into (and by which models)."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -22,27 +23,31 @@ def detect(
     fmt: DocumentFormat = None,
     verbose: Verbose = False,
 ) -> None:
-    """Print each document's language with its confidence, and the blocks written in another language."""
-    from ..api import detect_document, new_detector, read_document
+    """Print each document's language with its confidence, and the blocks written in another language.
 
+    Every language the detector knows is reported, also one no route translates from
+    (Latin).  A file that cannot be read or decided gets its own line (or record) with the
+    error, and the others still print; the exit code is 1 when any file was not decided."""
+    from ..api import detect_file, new_detector
+    from ..formats import format_for
+
+    if fmt is not None:
+        format_for("", fmt)  # an unknown --format is bad usage (exit 2), not a per-file error
     detector = new_detector()
-    reports = []
-    for file in files:
-        document = read_document(file, fmt)
-        found = detect_document(document, detector)
-        others = [
-            {"id": b.id, "lang": d.lang, "confidence": round(d.confidence, 3), "text": b.text}
-            for b, d in zip(document.blocks, found.blocks)
-            if d.lang is not None and d.lang != found.lang
-        ]
-        reports.append({"file": str(file), "lang": found.lang, "confidence": round(found.confidence, 3), "other_blocks": others})
+    reports = [detect_file(file, detector, fmt) for file in files]
     if json_out:
-        typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
-        return
-    for report in reports:
-        typer.echo(f"{report['file']}: {report['lang']} (confidence {report['confidence']:.2f})")
-        for block in report["other_blocks"]:
-            typer.echo(f"  block {block['id']}: {block['lang']} ({block['confidence']:.2f}) {short(block['text'])}")
+        typer.echo(json.dumps([asdict(report) for report in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            if report.error is not None:
+                typer.echo(f"{report.file}: error: {report.error}")
+                continue
+            note = f" — {report.note}" if report.note else ""
+            typer.echo(f"{report.file}: {report.language} (confidence {report.confidence:.2f}){note}")
+            for block in report.other_blocks:
+                typer.echo(f"  block {block.id}: {block.language} ({block.confidence:.2f}) {short(block.text)}")
+    if any(report.error is not None for report in reports):
+        raise typer.Exit(1)
 
 
 @commands.command(epilog="Example: multitrans languages --from nb --json")

@@ -36,11 +36,17 @@ mixed-case text and lose confidence on capitals ("ALL ARTICLES CAN BE READ..." d
 0.99 to 0.86), while lingua lower-cases itself anyway.  URLs, e-mail addresses and digits
 are removed first since they carry no language but do carry English-looking n-grams.
 
-lingua runs in its low-accuracy mode (trigrams only).  Measured on the fixtures in
-``tests/test_detect.py`` (108 texts, 35 languages) it scored 100 % where the
+lingua runs in its low-accuracy mode (trigrams only) for the first pass.  Measured on the
+fixtures in ``tests/test_detect.py`` (108 texts, 35 languages) it scored 100 % where the
 high-accuracy mode scored 94 % with the same thresholds, and it costs about 0.25 s and
 under 100 MB on first use instead of about 6 s and 1.3 GB (preloaded), which matters for
-a detector built once per run next to translation models.  Its confidences are peaky,
+a detector built once per run next to translation models.  Where the first pass is under
+90 % sure, the high-accuracy models of just its top three candidates choose among them
+(one detector per candidate set, built on first need): on ``../shared/data/langid-dev``
+that is one text in fourteen, and it is worth about 1.5 points on single sentences.
+Close pairs lingua cannot split (Croatian/Bosnian, Malay/Indonesian, Hindi/Marathi...)
+are decided by marker words, as Bokmål/Nynorsk/Danish are; ``scripts/detect_eval.py``
+measures all of it.  Its confidences are peaky,
 though (three words of names can score 0.94 for Icelandic), which is why a block's
 language is only reported above a word count as well as a confidence, and why
 capitalised words inside a sentence, mostly names, do not count as words.
@@ -48,6 +54,7 @@ capitalised words inside a sentence, mostly names, do not count as words.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import unicodedata
@@ -58,23 +65,36 @@ from functools import cached_property
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from lingua import Language as LinguaLanguage
+from lingua import LanguageDetector as LinguaDetector
 from lingua import LanguageDetectorBuilder
 
 from multitrans import languages
 from multitrans.errors import UserError
+from multitrans.pipeline.segment import LONG_TOKEN_CHARS
 
 __all__ = [
     "Detection",
     "DocumentDetection",
     "LanguageDetector",
+    "LanguageReport",
     "LanguageUndecided",
+    "OtherBlock",
     "TooLittleText",
+    "language_name",
     "supported_languages",
 ]
 
 
 class LanguageUndecided(UserError):
-    """The document's language could not be decided; the user has to name it."""
+    """The document's language could not be decided; the user has to name it.
+
+    `reason` is the sentence without translate's remedy (``--from``), for `detect`, which
+    has no such option and reports the reason alone.
+    """
+
+    def __init__(self, reason: str, remedy: str = "pass --from LANG to name it") -> None:
+        super().__init__(f"{reason}; {remedy}.")
+        self.reason = f"{reason}."
 
 
 class TooLittleText(LanguageUndecided):
@@ -96,14 +116,62 @@ class Detection:
 
 @dataclass(frozen=True)
 class DocumentDetection:
-    """The document's language, plus each block's own detection in block order."""
+    """The document's language, plus each block's own detection in block order.
+
+    `translatable` is False for a language the detector knows and no engine translates
+    from (Latin); only ``detect_document(..., best_guess=True)`` returns one.
+    """
 
     lang: str
     confidence: float
     blocks: list[Detection] = field(default_factory=list)
+    translatable: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "confidence", _round(self.confidence))
+
+
+@dataclass(frozen=True)
+class OtherBlock:
+    """A block detected in another language than its document's."""
+
+    id: int
+    language: str
+    confidence: float
+    text: str
+
+
+@dataclass(frozen=True)
+class LanguageReport:
+    """What `multitrans detect` says about one file: its language, or why there is none.
+
+    Exactly one of `language` and `error` is set.  `note` says what a user should know
+    about a language found (that no route translates from it).
+    """
+
+    file: str
+    language: str | None = None
+    confidence: float | None = None
+    translatable: bool | None = None
+    other_blocks: list[OtherBlock] = field(default_factory=list)
+    note: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, file: str, block_ids: Sequence[int], block_texts: Sequence[str],
+           found: DocumentDetection) -> LanguageReport:
+        others = [
+            OtherBlock(i, d.lang, round(d.confidence, 3), text)
+            for i, text, d in zip(block_ids, block_texts, found.blocks, strict=True)
+            if d.lang is not None and d.lang != found.lang
+        ]
+        note = None if found.translatable else (
+            f"{language_name(found.lang)}: no route translates from it")
+        return cls(file, found.lang, round(found.confidence, 3), found.translatable, others, note)
+
+    @classmethod
+    def failed(cls, file: str, error: str) -> LanguageReport:
+        return cls(file, error=error)
 
 
 def _round(confidence: float) -> float:
@@ -121,9 +189,20 @@ MIN_BLOCK_CONFIDENCE = 0.80
 MIN_DOCUMENT_WORDS = 2
 MIN_DOCUMENT_LETTERS = 8
 MIN_DOCUMENT_CONFIDENCE = 0.50
+# What `detect` still reports (with its confidence) where translation would refuse: on
+# ../shared/data/langid-dev single sentences about half of the answers between 0.30 and
+# 0.50 are right, too few to translate from but worth showing to someone who asked.
+MIN_REPORTED_CONFIDENCE = 0.30
 # Below this lingua is "unsure" and langdetect may add a language lingua lacks.
 LINGUA_UNSURE = 0.50
 LANGDETECT_CONFIDENT = 0.90
+# Below this confidence of the fast (trigram) pass, lingua's high-accuracy models (one- to
+# five-grams) are asked to choose among the fast pass's top candidates.  Measured on
+# ../shared/data/langid-dev (single sentences) this lifts accuracy by about 1.5 points
+# while one text in fourteen takes the slower path; texts the fast pass is sure of (most
+# paragraphs, the sample article entire) never load a high-accuracy model.
+HIGH_ACCURACY_BELOW = 0.90
+HIGH_ACCURACY_CANDIDATES = 3
 
 # --- extra coverage ----------------------------------------------------------------------
 # Languages langdetect knows and lingua does not, and lingua answers that may hide them.
@@ -168,18 +247,199 @@ _DANISH_MARKERS = frozenset("""
 _NORWEGIAN_NOT_DANISH = _NYNORSK_MARKERS | frozenset("""
     hva noen noe etter meg deg seg litt ble blir blitt vært si spørre tilbake sånn kanskje
     igjen oss dere nei gjerne neste kjøpe tenke kjenne øyeblikk mye vet ut opp mellom uten
-    hjelpe spørsmål
+    hjelpe spørsmål fikk liten
 """.split())
-# Adjective endings: Nynorsk -leg/-lege ("sørvestlege"), Bokmål -lig/-lige ("sørvestlige").
-_NYNORSK_SUFFIXES = ("leg", "lege", "legt", "legare", "legaste")
-_BOKMAL_SUFFIXES = ("lig", "lige", "ligt", "ligere", "ligste")
+# Adjective endings: Nynorsk -leg/-lege ("sørvestlege"), Bokmål -lig/-lige ("sørvestlige");
+# present participles: Nynorsk -ande ("rullerande"), Bokmål -ende ("grunnleggende").
+_NYNORSK_SUFFIXES = ("leg", "lege", "legt", "legare", "legaste", "ande")
+_BOKMAL_SUFFIXES = ("lig", "lige", "ligt", "ligere", "ligste", "ende")
 _SUFFIX_EXCEPTIONS = frozenset({"college", "colleges", "privilege", "privileges"})
 # lingua's split between two close languages counts as up to one marker word per 40
-# letters of text (on a five-word heading it is close to a coin toss, on a paragraph it
-# is not), at most four; this much net evidence makes a decision clear.
-_LINGUA_LETTERS_PER_MARKER = 40
-_LINGUA_MAX_MARKERS = 4.0
+# letters of text (on a five-word heading it is close to a coin toss), at most one: on
+# ../shared/data/langid-dev a larger cap let lingua's peaky split outvote three or four
+# marker words on a paragraph (Bokmål documents 0.85 read as Bokmål with a cap of four,
+# 0.94 with one); this much net evidence makes a decision clear.
+_LINGUA_LETTERS_PER_MARKER = 60
+_LINGUA_MAX_MARKERS = 1.0
 _MARKER_MARGIN = 0.5
+
+# --- other close pairs ------------------------------------------------------------------
+# lingua's split between Malay and Indonesian, or Croatian and Bosnian, is nearly a coin
+# toss even on a paragraph (three Bosnian sentences score Croatian 0.96), so spelling and
+# vocabulary that only one of each pair uses decide: one marker word outweighs lingua's
+# split, which only picks the favourite when there is none.
+_PAIR_LINGUA_WEIGHT = 0.4
+
+
+@dataclass(frozen=True)
+class _PairRule:
+    """Words (and word beginnings or endings) that only one language of a close pair writes."""
+
+    first: str
+    second: str
+    first_words: frozenset[str]
+    second_words: frozenset[str]
+    first_affixes: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # prefixes, suffixes
+    second_affixes: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    # A preposition the second language writes in its long form where the first writes
+    # the short one, and the word beginnings before which both write the long form.
+    second_long_preposition: tuple[str, tuple[str, ...]] | None = None
+    # Letters only one of the two alphabets has: a word holding one counts as a marker.
+    first_letters: str = ""
+    second_letters: str = ""
+
+    def hits(self, words: Sequence[str]) -> tuple[int, int]:
+        first = second = 0
+        if self.second_long_preposition is not None:
+            long, before = self.second_long_preposition
+            second += sum(word == long and not following.startswith(before)
+                          for word, following in itertools.pairwise(words))
+        for word in words:
+            if word in self.first_words:
+                first += 1
+            elif word in self.second_words:
+                second += 1
+            elif self.first_letters and any(c in self.first_letters for c in word):
+                first += 1
+            elif self.second_letters and any(c in self.second_letters for c in word):
+                second += 1
+            elif len(word) >= 6:
+                first += _affixed(word, self.first_affixes)
+                second += _affixed(word, self.second_affixes)
+        return first, second
+
+
+_PUNCTUATION = ".,;:!?¿¡'\"«»“”„‘’()[]{}–—-…/|।॥*"
+
+
+def _spaced_words(text: str) -> list[str]:
+    """Lower-cased words split at spaces: `_WORD` would cut Devanagari words at their vowel
+    signs, which are marks, not letters."""
+    words = (word.strip(_PUNCTUATION) for word in text.lower().split())
+    return [word for word in words if word]
+
+
+def _affixed(word: str, affixes: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
+    prefixes, suffixes = affixes
+    return word.startswith(prefixes) or word.endswith(suffixes)
+
+
+_MONTHS_HR = "siječnja veljače ožujka travnja svibnja lipnja srpnja kolovoza rujna listopada studenoga prosinca"
+_MONTHS_INTERNATIONAL = ("januar januara februar februara marta aprila juna jula augusta avgusta "
+                         "septembar septembra oktobar oktobra novembar novembra decembar decembra")
+_CROATIAN_BOSNIAN = _PairRule(
+    "hr", "bs",
+    first_words=frozenset(f"""
+        {_MONTHS_HR} siječanj veljača ožujak travanj svibanj lipanj srpanj kolovoz rujan
+        listopad studeni prosinac tko tijekom tjedan tjedna tjednu kruh vlak vlakom obitelj
+        obitelji tvrtka tvrtke tvrtku tvrtki znanost znanosti uopće općenito točno točka
+        točan otok otoka sustav sustava sustavi njezin njezina njezino njezinog njezine
+        podrijetlo podrijetla dobiva dobivaju tržnica tržnice uvjet uvjeti uvjeta uvjetima
+        plin kuna kuna kune glede sukladno temeljem spol sudac mirovina mirovine izravno
+        izravni momčad momčadi izbornik zapovjednik natječaj natječaja prosvjed prosvjeda
+        prosvjedi natjecanje natjecanja udruga udruge obrana obrane obrani osobno osobni
+        osobna osobne osobnog tajnik tajnika tajnica stupanj stupnja
+    """.split()),
+    second_words=frozenset(f"""
+        {_MONTHS_INTERNATIONAL} ko hljeb voz vozom porodica porodice porodici porodicu
+        firma firme uopšte tačno tačka tačan ostrvo ostrva sistem sistema sistemi njen
+        njena njeno njenog njenom njene porijeklo porijekla dobija dobijaju pijaca pijace
+        uslov uslovi uslova uslovima vijek vijeka vijeku penzija direktno sudija takmičenje
+        takmičenja udruženje konkurs opština opštine takođe nauka nauke nauci nauku obzirom
+        tokom šta lično lični lična lične ličnog spisak spiska sprat sprata spratu pasoš
+        stepen stepena desio desila desilo desili
+    """.split()),
+    first_affixes=(("europ", "povijes", "znanstven", "glazb", "kazališ", "sveučiliš", "tisuć",
+                    "nogomet", "zrakoplov", "milijun", "veleposlan", "sudjelov", "izvješ",
+                    "priopć", "kemij", "natjecatelj", "dužnosni", "redatelj", "ravnatelj",
+                    "suradn", "odgoj", "tvornic", "putovnic", "inozem", "izvanredn", "računal",
+                    "nazočn"), ()),
+    second_affixes=(("evrop", "histori", "istorij", "hiljad", "sedmic", "muzik", "muzič",
+                     "pozoriš", "univerzit", "naučn", "hemij", "milion", "izvještaj", "zvaničn",
+                     "učestvov", "fudbal", "ambasad", "komandant", "opštin", "bezbed",
+                     "takmič", "reditelj", "odbran", "odbramb", "sudij", "saradn", "vaspit",
+                     "dešav", "kancelarij", "bioskop", "fabrik", "inostran", "vanredn", "spoljn",
+                     "bezbjed", "računar", "komšij", "ubjedljiv", "ubijeđ"), ()),
+    # Croatian writes "s" ("s ljudima"), and "sa" only before s, z, š, ž ("sa sobom") or
+    # "mnom"; Bosnian and Serbian write "sa" before any word ("sa ljudima").
+    second_long_preposition=("sa", ("s", "z", "š", "ž", "mnom")),
+)
+_MALAY_INDONESIAN = _PairRule(
+    "ms", "id",
+    first_words=frozenset("""
+        kerana iaitu bahawa kerajaan selepas semasa sahaja ogos mac julai disember filem
+        polis telefon syarikat pelbagai manakala menerusi sukan berhampiran cuba
+        boleh tentera hadapan percuma persekutuan kenderaan jabatan mesyuarat wang ialah
+        bandar perlawanan jurulatih lelaki isteri hospital doktor sekiranya
+        bagaimanapun berbanding tempatan antarabangsa setiausaha majlis awam akhbar
+        televisyen pejabat muzik jepun inggeris perancis sepanyol itali eropah beliau
+        kumpulan sekadar selesa
+    """.split()),
+    second_words=frozenset("""
+        karena yaitu bahwa pemerintah sesudah saja agustus maret juni juli desember film
+        polisi mobil telepon serikat berbagai olahraga coba bisa tentara gratis kendaraan
+        uang pengadilan kelompok pelatih bandara istri dokter dibandingkan lokal
+        internasional sekretaris koran televisi kantor musik jepang inggris prancis spanyol
+        italia eropa tiongkok nggak enggak banget bilang perusahaan sekedar kebijakan nyaman
+    """.split()),
+    first_affixes=((), ("iti",)),  # universiti, aktiviti, kualiti
+    second_affixes=((), ("itas",)),  # universitas, aktivitas, kualitas
+)
+# Hindi and Marathi share Devanagari and much vocabulary, never their grammatical words.
+_HINDI_MARATHI = _PairRule(
+    "hi", "mr",
+    first_words=frozenset("""
+        है हैं का के में से को और नहीं था थे थी यह वह लिए भी किया गया इस उस रहा रही रहे
+        गई हुआ हुई अपने
+    """.split()),
+    second_words=frozenset("""
+        आहे आहेत च्या मध्ये आणि नाही हे ते केले त्यांनी असे म्हणून करण्यात आली झाले येथे
+        त्या त्याच्या तसेच आला आले असून केली नव्हते हा काही पण नाहीत तेव्हा देखील असं होतं
+        तिथं आम्ही
+    """.split()),
+    # Marathi's genitive (-चा, -ची, -चे, -च्या), plural agent (-ांनी) and participle (-ल्या).
+    second_affixes=((), ("ाचा", "ाची", "ाचे", "च्या", "ांनी", "ल्या")),
+)
+# Catalan and Spanish: their grammatical words differ, lingua's n-grams overlap on a phrase.
+_CATALAN_SPANISH = _PairRule(
+    "ca", "es",
+    first_words=frozenset("""
+        amb però més els dels és són aquest aquesta aquests aquestes perquè també molt fins
+        seva seu seus seves va van hi ha nostra nostre cap any anys molt molts mateix
+        i lloc ciutat després sobre entre
+    """.split()) - frozenset("sobre entre".split()),
+    second_words=frozenset("""
+        y los con pero más muy también está están porque hasta sus fue fueron este esta
+        estos estas año años mismo ciudad después lugar desde cuando donde
+    """.split()),
+)
+# Urdu and Persian share the Arabic script and many loanwords, not their grammatical words.
+_URDU_PERSIAN = _PairRule(
+    "ur", "fa",
+    first_words=frozenset("""
+        کے کی ہے ہیں میں اور سے کو نے یہ وہ کا تھا تھی تھے لیے بھی کیا گیا ہو اپنے
+    """.split()),
+    second_words=frozenset("""
+        است که را از این با می های برای آن بود شد هم خود شده کرد بر نیز تا
+    """.split()),
+)
+# Pairs whose alphabets differ in a few letters, which settle a sentence lingua splits.
+_SERBIAN_MACEDONIAN = _PairRule("sr", "mk", frozenset(), frozenset(), first_letters="ђћ", second_letters="ѓќѕ")
+_UKRAINIAN_KAZAKH = _PairRule("uk", "kk", frozenset(), frozenset(), first_letters="їєґ",
+                              second_letters="әғқңөұүһ")
+_AFRIKAANS_DUTCH = _PairRule(
+    "af", "nl",
+    first_words=frozenset("""
+        nie ek jy hulle baie vir gewees sal hierdie daardie mense nuwe sy hom
+    """.split()),
+    second_words=frozenset("""
+        niet zijn ik zij wij naar worden zal deze wordt ze mensen nieuwe heeft hebben bij
+    """.split()),
+)
+_PAIR_RULES = {lang: rule for rule in (_CROATIAN_BOSNIAN, _MALAY_INDONESIAN, _HINDI_MARATHI, _AFRIKAANS_DUTCH,
+                                       _CATALAN_SPANISH, _URDU_PERSIAN,
+                                       _SERBIAN_MACEDONIAN, _UKRAINIAN_KAZAKH)
+               for lang in (rule.first, rule.second)}
 
 # --- Chinese -----------------------------------------------------------------------------
 # Frequent characters written differently in the two scripts, simplified then traditional.
@@ -188,7 +448,10 @@ _SIMPLIFIED = ("这们国说为时会来对个发经学过东没还进长问关�
 _TRADITIONAL = ("這們國說為時會來對個發經學過東沒還進長問關開見實現動種樣報戰與華總"
                 "機電軍員門間業產務將從應書義讓認讀語請談話車馬鳥魚龍風飛錢銀")
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+_HANGUL = re.compile(languages.script_class(["Hang"]))
+# An over-long token (segment.LONG_TOKEN_CHARS) says nothing about the language and goes first:
+# the e-mail pattern, tried at each of its characters, would cost time quadratic in its length.
+_URL = re.compile(rf"\S{{{LONG_TOKEN_CHARS},}}|(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
@@ -221,6 +484,18 @@ def _starts_sentence(text: str, start: int) -> bool:
     return i < 0 or text[i] in _SENTENCE_OPENERS
 
 
+def _without_names(text: str) -> str:
+    """Text less its capitalised words inside sentences, which are mostly names."""
+    kept = []
+    last = 0
+    for match in _WORD.finditer(text):
+        if match.group()[0].isupper() and not _starts_sentence(text, match.start()):
+            kept.append(text[last:match.start()])
+            last = match.end()
+    kept.append(text[last:])
+    return " ".join("".join(kept).split())
+
+
 def _prepare(raw: str) -> _Prepared:
     """Strip what carries no language and measure what is left.
 
@@ -239,7 +514,8 @@ def _prepare(raw: str) -> _Prepared:
     words = 0.0
     for match in _WORD.finditer(text):
         token = match.group()
-        letters += len(token)
+        # A Hangul syllable block writes two or three letters (jamo).
+        letters += len(token) + len(_HANGUL.findall(token))
         unspaced = languages.count_unspaced(token)
         if unspaced:
             words += max(1.0, unspaced / 2)
@@ -257,6 +533,17 @@ def _our_code(language: LinguaLanguage) -> str | None:
 
 
 _LINGUA_CODES = {lang: _our_code(lang) for lang in LinguaLanguage.all()}
+# Languages lingua knows and no engine translates from, by ISO 639-1 code, with their
+# English names: what `multitrans detect` reports for them.
+_UNTRANSLATABLE = {
+    lang.iso_code_639_1.name.lower(): lang.name.title()
+    for lang, code in _LINGUA_CODES.items() if code is None
+}
+
+
+def language_name(code: str) -> str:
+    """The English name of any language the detector can report, translatable or not."""
+    return _UNTRANSLATABLE.get(code) or languages.name(code)
 
 
 def supported_languages() -> list[str]:
@@ -272,8 +559,8 @@ class _Guess:
 
     `alternatives` holds the close languages the evidence could not tell `lang` apart
     from (Bokmål that is only the default, not clearly not Nynorsk), so a document in
-    one of them can claim the block; `unsupported` names a language lingua found that
-    NLLB cannot translate.
+    one of them can claim the block; `unsupported` is the code of a language lingua found
+    that NLLB cannot translate (lang is then None).
     """
 
     lang: str | None
@@ -300,6 +587,20 @@ class LanguageDetector:
         self._lingua = (
             LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
         )
+        self._precise_by_candidates: dict[frozenset[LinguaLanguage], LinguaDetector] = {}
+
+    def _precise(self, candidates: frozenset[LinguaLanguage]) -> LinguaDetector:
+        """A high-accuracy detector for just these languages, built on first need.
+
+        Building one is cheap; what costs is each language's high-accuracy model (about
+        15 MB, a tenth of a second), which lingua loads once per process on first use, so
+        memory grows only with the languages that were ever in doubt.
+        """
+        detector = self._precise_by_candidates.get(candidates)
+        if detector is None:
+            detector = LanguageDetectorBuilder.from_languages(*candidates).build()
+            self._precise_by_candidates[candidates] = detector
+        return detector
 
     @cached_property
     def _langdetect(self) -> DetectorFactory:
@@ -319,45 +620,70 @@ class LanguageDetector:
         """One block's language, None when the text is too short or the detectors unsure."""
         return self._block(text).detection
 
-    def detect_document(self, block_texts: Sequence[str]) -> DocumentDetection:
+    def detect_document(
+        self, block_texts: Sequence[str], *, best_guess: bool = False
+    ) -> DocumentDetection:
         """The document's language from all its text, and each block's own detection.
 
         The document is judged on the concatenated text, so every block weighs by its
         length and the English header line of a Norwegian article cannot outvote it.
         A block whose Bokmål/Nynorsk (or Danish/Norwegian) decision stayed unclear takes
         the document's language when that is one of the candidates: the document has the
-        evidence the block lacks.
+        evidence the block lacks.  A language no engine translates from (Latin) is refused
+        as undecided, since translating it as its nearest neighbour would be worse.  With
+        `best_guess` (for a caller that wants to know the language, not to translate) it is
+        returned instead, marked not translatable, and so is a guess down to
+        MIN_REPORTED_CONFIDENCE.
         """
         prepared = _prepare("\n".join(block_texts))
         if prepared.words < MIN_DOCUMENT_WORDS or prepared.letters < MIN_DOCUMENT_LETTERS:
-            raise TooLittleText(
-                "The document has too little text to detect its language; "
-                "pass --from LANG to name it."
-            )
+            raise TooLittleText("The document has too little text to detect its language")
         guess = self._identify(prepared.text)
+        translatable = True
         if guess.lang is None and guess.unsupported is not None:
-            raise LanguageUndecided(
-                f"The document seems to be in {guess.unsupported}, which multitrans cannot "
-                "translate from; pass --from LANG if that is wrong."
-            )
+            if not best_guess:
+                raise LanguageUndecided(
+                    f"The document seems to be in {language_name(guess.unsupported)}, which "
+                    "multitrans cannot translate from", "pass --from LANG if that is wrong")
+            guess = _Guess(guess.unsupported, guess.confidence)
+            translatable = False
         if guess.lang is None:
-            raise LanguageUndecided(
-                "The document's language could not be recognized; pass --from LANG to name it."
-            )
-        if guess.confidence < MIN_DOCUMENT_CONFIDENCE:
+            raise LanguageUndecided("The document's language could not be recognized")
+        if guess.confidence < (MIN_REPORTED_CONFIDENCE if best_guess else MIN_DOCUMENT_CONFIDENCE):
             raise LanguageUndecided(
                 "The document's language could not be decided "
-                f"(best guess {languages.name(guess.lang)}, {guess.confidence:.0%} sure); "
-                "pass --from LANG to name it."
+                f"(best guess {language_name(guess.lang)}, {guess.confidence:.0%} sure)"
             )
         blocks = []
         for text in block_texts:
             block = self._block(text)
             found = block.detection
-            if found.lang is not None and guess.lang in block.guess.alternatives:
+            if found.lang not in (None, guess.lang) and (
+                guess.lang in block.guess.alternatives
+                or self._document_wins(text, found.lang, guess.lang)
+            ):
                 found = Detection(guess.lang, found.confidence)
             blocks.append(found)
-        return DocumentDetection(guess.lang, guess.confidence, blocks)
+        return DocumentDetection(guess.lang, guess.confidence, blocks, translatable)
+
+    def _document_wins(self, text: str, block_lang: str, document_lang: str) -> bool:
+        """Whether a block read as another language than its document's reads as the
+        document's (or a close one) once the names in it are left out.
+
+        The fast pass reads a Bokmål sentence full of names as German or Welsh ("Anmeldelse
+        av Johnny English Strikes Again – blodfattig Rowan Atkinson i spionparodi" scores
+        Welsh 0.99); its own words say Norwegian.  A real English header line in a
+        Norwegian article (in capitals, so nothing in it counts as a name) stays English.
+        lingua's high-accuracy models would settle this as well, but the English one alone
+        costs about 0.4 s and 90 MB on every article with an English line.
+        """
+        prepared = _prepare(text).text
+        words = _without_names(prepared)
+        if words == prepared:
+            return False
+        guess = self._identify(words)
+        return guess.lang is not None and guess.lang != block_lang and (
+            guess.lang == document_lang or languages.are_close(guess.lang, document_lang, "block"))
 
     # --- the decision ------------------------------------------------------------------
 
@@ -382,12 +708,12 @@ class LanguageDetector:
             return by_script
         scores: dict[str, float] = {}
         unsupported: tuple[float, str] = (0.0, "")
-        for value in self._lingua.compute_language_confidence_values(text):
-            code = _LINGUA_CODES[value.language]
+        for language, value in self._lingua_scores(text).items():
+            code = _LINGUA_CODES[language]
             if code is not None:
-                scores[code] = value.value
-            elif value.value > unsupported[0]:
-                unsupported = (value.value, value.language.name.title())
+                scores[code] = value
+            elif value > unsupported[0]:
+                unsupported = (value, language.iso_code_639_1.name.lower())
         if not scores:
             return _NO_GUESS
         best = max(scores, key=lambda c: (scores[c], c))
@@ -402,9 +728,32 @@ class LanguageDetector:
             return _NO_GUESS
         if best in languages.SCANDINAVIAN:
             return self._scandinavian(text, scores)
+        if best in _PAIR_RULES:
+            return self._close_pair(text, scores, _PAIR_RULES[best])
         if best == "zh":
             return _Guess(self._chinese(text), confidence)
         return _Guess(best, confidence)
+
+    def _lingua_scores(self, text: str) -> dict[LinguaLanguage, float]:
+        """lingua's confidence per language: the fast pass, refined where it is unsure.
+
+        The high-accuracy pass only reorders the fast pass's top candidates: it shares
+        out their combined confidence, so its answer is never surer than the fast pass
+        was that the text is one of them.
+        """
+        values = self._lingua.compute_language_confidence_values(text)
+        scores = {value.language: value.value for value in values}
+        if (not values or values[0].value >= HIGH_ACCURACY_BELOW
+                or _LINGUA_CODES[values[0].language] in languages.SCANDINAVIAN):
+            return scores
+        candidates = [v.language for v in values[:HIGH_ACCURACY_CANDIDATES] if v.value > 0.0]
+        if len(candidates) < 2:
+            return scores
+        share = sum(scores[language] for language in candidates)
+        refined = self._precise(frozenset(candidates)).compute_language_confidence_values(text)
+        for value in refined:
+            scores[value.language] = value.value * share
+        return scores
 
     @staticmethod
     def _by_script(text: str) -> _Guess | None:
@@ -485,6 +834,24 @@ class LanguageDetector:
         if -_MARKER_MARGIN < nynorsk < _MARKER_MARGIN:
             alternatives |= languages.NORWEGIAN
         return _Guess(lang, confidence, frozenset(alternatives))
+
+    @staticmethod
+    def _close_pair(text: str, scores: dict[str, float], rule: _PairRule) -> _Guess:
+        """One of a close pair by its marker words, lingua's split counting for less than one.
+
+        A clear decision is as sure as lingua is that the text is one of the two; without
+        one lingua's favourite stands, with its own score, and the other is an alternative.
+        """
+        first, second = rule.hits(_spaced_words(text))
+        a, b = scores[rule.first], scores[rule.second]
+        split = (a / (a + b) - 0.5) * 2 * _PAIR_LINGUA_WEIGHT if a + b > 0 else 0.0
+        evidence = first - second + split
+        if evidence >= _MARKER_MARGIN:
+            return _Guess(rule.first, a + b)
+        if evidence <= -_MARKER_MARGIN:
+            return _Guess(rule.second, a + b)
+        lang = rule.first if a >= b else rule.second
+        return _Guess(lang, a + b, frozenset({rule.first, rule.second}))
 
     @staticmethod
     def _chinese(text: str) -> str:
