@@ -205,3 +205,29 @@ def test_source_equal_to_target_is_copied_byte_for_byte_and_noted(tmp_path, fake
     nb = (out / "nb" / article.name).read_text(encoding="utf-8")
     source = article.read_text(encoding="utf-8")
     assert nb.splitlines()[2:-2] == source.splitlines()[2:-2]
+
+
+def test_a_one_megabyte_token_is_kept_as_it_is_and_never_reaches_a_model(tmp_path, fake_models):
+    """One 1 MB run without a space (a pasted blob): before, the run took minutes and the
+    rule-based engine got the whole token; now it is a protected piece, copied byte for byte."""
+    engines: list[Scripted] = []
+    models = fake_models({"m": lambda s, o: engines.append(Scripted(s, o)) or engines[-1]})
+    blob = "Q" * 1_000_000
+    source = f"Nord-Korea har sendt mange containere. {blob} Det var en gang en konge.\n"
+    result, out = translate(tmp_path, models, "blob.txt", source.encode(), "--max-size", "2MB")
+    assert result.exit_code == 0, result.output
+    text = (out / "en" / "blob.txt").read_text(encoding="utf-8")
+    assert f" {blob} " in text and text.count("Q") == len(blob)
+    assert max(len(s) for s in engines[0].segments) < 100
+
+
+@pytest.mark.parametrize("limit", ["30GB", "1" + "0" * 29])
+def test_a_huge_max_size_costs_nothing_up_front(tmp_path, fake_models, limit):
+    """The reader once allocated the whole limit (MemoryError) or overflowed; now it reads in chunks."""
+    models = fake_models({"m": lambda s, o: Scripted(s, o)})
+    result, out = translate(tmp_path, models, "a.txt", NORWEGIAN.encode(), "--max-size", limit)
+    assert result.exit_code == 0, result.output
+    assert (out / "en" / "a.txt").read_text(encoding="utf-8") == reverse_words(NORWEGIAN.strip()) + "\n"
+    piped = runner.invoke(app, ["translate", "-", "--to", "en", "--models", models, "--from", "nb", "--max-size", limit],
+                          input=NORWEGIAN)
+    assert piped.exit_code == 0, piped.output

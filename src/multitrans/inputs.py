@@ -17,7 +17,10 @@ model would see it as a character), so the translations are written without one.
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import UserError
@@ -73,18 +76,60 @@ def read_text(path: str | Path, *, encoding: str | None = None, max_bytes: int =
     """The text of the file at `path`, or InputError saying in one line why it cannot be read."""
     path = Path(path)
     try:
-        if path.is_dir():
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
             raise InputError(f"{path} is a directory, not a file; name the articles inside it")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(_too_big(str(path), size, max_bytes))
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)  # a file that grew since stat() cannot slip past the limit
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(not_regular(str(path), info.st_mode))
+        if info.st_size > max_bytes:
+            raise InputError(_too_big(str(path), info.st_size, max_bytes))
+        data = read_regular(path, max_bytes + 1)  # a file that grew since stat() cannot slip past the limit
     except FileNotFoundError as exc:
         raise InputError(f"no such file: {path}") from exc
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return decode(data, str(path), encoding=encoding, max_bytes=max_bytes)
+
+
+_CHUNK = 1 << 20
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of the regular file at `path`.
+
+    Opened without blocking and checked on the open descriptor, so a named pipe (which
+    would wait forever for a writer) or a device put in a file's place is refused, never
+    read; read in chunks, so a generous limit costs nothing up front."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(not_regular(str(path), mode))
+        return read_limited(lambda n: os.read(fd, n), limit)
+    finally:
+        os.close(fd)
+
+
+def read_limited(read: Callable[[int], bytes], limit: int) -> bytes:
+    """At most `limit` bytes from `read`, in chunks: asked for a large limit at once, a reader
+    allocates all of it up front (a 30GB --max-size would fail for want of memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = read(min(_CHUNK, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def not_regular(name: str, mode: int) -> str:
+    """Why a path that is no regular file is not read: named pipes, sockets and devices never end."""
+    kinds = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"))
+    kind = next((label for test, label in kinds if test(mode)), "not a regular file")
+    return f"{name} is {kind}, not a regular file; multitrans reads only regular files"
 
 
 def decode(data: bytes, name: str, *, encoding: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,10 +16,16 @@ from .errors import MultitransError, UserError
 
 DEFAULT_LAYOUT = "{lang}/{name}"
 ALIGNED_LAYOUT = "aligned/{name}.jsonl"
+# The project's own state under --out (translation memory, manifest, lock): no output may land in it.
+STATE_DIR = ".multitrans"
 
 
 class OutputError(UserError):
     """An output path is invalid or would leave the output directory."""
+
+
+class OutputCollision(OutputError):
+    """Two outputs of one run would be written to the same file; found before anything is written."""
 
 
 class WriteError(MultitransError):
@@ -42,8 +49,86 @@ def output_path(out_dir: Path, layout: str, name: str, lang: str) -> Path:
     # resolve() follows symbolic links, so a link under out_dir that points elsewhere is refused too.
     target = (root / relative).resolve()
     if target == root or root not in target.parents:
+        plain = Path(os.path.normpath(root / relative))
+        if root in plain.parents:  # the layout keeps it inside; a link on the way leads out
+            raise OutputError(f"the output {plain.relative_to(root).as_posix()} for '{name}' leads through a link to "
+                              f"{target}, outside the output directory {out_dir}; remove the link")
         raise OutputError(f"--layout '{layout}' puts '{name}' at '{relative}', outside the output directory {out_dir}")
+    if target.relative_to(root).parts[0] == STATE_DIR:
+        raise OutputError(f"--layout '{layout}' puts '{name}' at '{relative}', inside {STATE_DIR}/, "
+                          "which holds the translation memory and the job's state")
     return target
+
+
+def state_dir(out_dir: str | Path) -> Path:
+    """OUT/.multitrans, refused when it is a link or leads out of OUT: the memory, manifest and
+    lock are outputs too, and stay inside the output directory like every other."""
+    out = Path(out_dir)
+    path = out / STATE_DIR
+    if path.is_symlink() or (path.exists() and path.resolve().parent != out.resolve()):
+        raise OutputError(f"{path} is a link to {path.resolve()}; the memory and job state must stay inside "
+                          f"the output directory {out}: remove the link")
+    return path
+
+
+def plan_outputs(
+    out_dir: Path,
+    layout: str,
+    sources: Sequence[tuple[str, str]],
+    targets: Sequence[str],
+    aligned_layout: str = ALIGNED_LAYOUT,
+    alternatives: Sequence[str] = (DEFAULT_LAYOUT,),
+) -> list[list[tuple[str | None, Path]]]:
+    """Every output of a run, per source: (target, path), the aligned JSONL last with target None.
+
+    `sources` are (how the user named it, the document name the layout sees).  Every path is
+    checked (output_path) and every collision found here, before anything is written:
+    OutputCollision names both sources and, where one exists, a layout that separates them.
+    """
+    planned: list[list[tuple[str | None, Path]]] = []
+    owner: dict[Path, tuple[str, str | None]] = {}
+    for label, name in sources:
+        paths = [(lang, output_path(out_dir, layout, name, lang)) for lang in targets]
+        paths.append((None, output_path(out_dir, aligned_layout, name, "")))
+        for lang, path in paths:
+            if path in owner:
+                raise OutputCollision(_collision(owner[path], (label, lang), path, out_dir, layout, sources, targets,
+                                                 aligned_layout, alternatives))
+            owner[path] = (label, lang)
+        planned.append(paths)
+    return planned
+
+
+def _collision(first: tuple[str, str | None], second: tuple[str, str | None], path: Path, out_dir: Path,
+               layout: str, sources: Sequence[tuple[str, str]], targets: Sequence[str], aligned_layout: str,
+               alternatives: Sequence[str]) -> str:
+    def who(label: str, lang: str | None) -> str:
+        same_source = first[0] == second[0]
+        return f"{label} ({lang or 'aligned JSONL'})" if same_source or lang is None else label
+
+    try:
+        where = path.relative_to(out_dir.resolve()).as_posix()
+    except ValueError:  # pragma: no cover - output_path keeps every path inside
+        where = str(path)
+    candidates = ([] if "{lang}" in layout else [f"{{lang}}/{layout}"]) + list(alternatives)
+    fix = next((f"use --layout '{c}'" for c in dict.fromkeys(candidates)
+                if c != layout and _separates(c, sources, targets, aligned_layout)),
+               "they have the same name: translate them in separate runs with different --out, or rename one")
+    return f"--layout '{layout}' writes both {who(*first)} and {who(*second)} to {where}; {fix}"
+
+
+def _separates(layout: str, sources: Sequence[tuple[str, str]], targets: Sequence[str], aligned_layout: str) -> bool:
+    """Does `layout` give every output of the run its own file (compared as normalised relative paths)?"""
+    seen: set[str] = set()
+    for _, name in sources:
+        pure = PurePosixPath(name)
+        for lang, chosen in [*((t, layout) for t in targets), ("", aligned_layout)]:
+            fields = {"lang": lang, "name": pure.name, "stem": pure.stem, "ext": pure.suffix, "path": name}
+            relative = os.path.normpath(chosen.format(**fields))
+            if relative in seen:
+                return False
+            seen.add(relative)
+    return True
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -59,6 +144,7 @@ def atomic_file(path: Path, newline: str = "") -> Iterator[TextIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle
             handle.flush()
@@ -87,6 +173,7 @@ def write_atomic_all(jobs: Sequence[tuple[Path, str]]) -> None:
             made.extend(_make_parents(path))
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
+            os.fchmod(fd, file_mode(path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
                 handle.flush()
@@ -105,6 +192,30 @@ def write_atomic_all(jobs: Sequence[tuple[Path, str]]) -> None:
         if isinstance(exc, OSError):
             raise WriteError(f"cannot write {current}: {exc.strerror or exc}; no file of this set was written") from exc
         raise
+
+
+def file_mode(path: Path) -> int:
+    """The mode a file written at `path` gets: an existing file keeps its own, a new one gets
+    what the umask allows (0644 under the usual 022), as `open()` would have given it; the
+    temporary file of an atomic write is created 0600 and would otherwise pass that on."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask; Linux shows it in /proc, elsewhere it can only be read by setting it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _make_parents(path: Path) -> list[Path]:

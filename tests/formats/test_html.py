@@ -358,3 +358,25 @@ def test_right_to_left_translation_renders_right_to_left(tmp_path: Path) -> None
     assert '<html lang="ar" dir="rtl">' in dom
     assert structure(dom) == structure(dump_dom(source, tmp_path / "profile"))
     assert links(dom) == links(PAGE)
+
+
+# --- deep markup (issue 13, group 3): read whole or refused, never published with content missing ---
+
+
+def test_a_page_nested_300_deep_is_read_whole():
+    from multitrans.formats.html import read as read_html
+
+    source = "<div>" * 300 + "<p>Inne i dypet.</p>" + "</div>" * 300 + "<p>Etter dypet.</p>"
+    document = read_html(source, "deep.html")
+    assert [b.text for b in document.blocks] == ["Inne i dypet.", "Etter dypet."]
+    assert document.render([b.text.upper() for b in document.blocks]) == source.replace(
+        "Inne i dypet.", "INNE I DYPET.").replace("Etter dypet.", "ETTER DYPET.")
+
+
+@pytest.mark.parametrize("depth", [401, 5000])
+def test_a_page_nested_deeper_than_the_reader_takes_is_refused(depth):
+    from multitrans.formats.html import MAX_DEPTH, HTMLReadError, read as read_html
+
+    source = "<div>" * depth + "<p>Inne.</p>" + "</div>" * depth + "<p>Etter.</p>"
+    with pytest.raises(HTMLReadError, match=f"nested .*{MAX_DEPTH} elements deep"):
+        read_html(source, "deep.html")

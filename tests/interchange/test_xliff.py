@@ -300,3 +300,110 @@ def test_edits_go_into_the_memory_under_the_engine_key_and_replace_machine_trans
     anonymous = import_xliff(_edit(export_xliff(result_for(document), "de"), 1, "s2", "Sie dauert drei Stunden."))
     assert remember_edits(anonymous, tmp_path / "none.sqlite") == 0
     assert "no engine metadata" in anonymous.problems[0]
+
+
+# --- hostile imports (issue 13, group 6): a target is plain text, its codes only the source's ----------
+
+
+def _set(xlf: str, unit: int, segment: str, text: str, match_too: bool = False) -> str:
+    """Replace a segment's target (and with `match_too` its machine translation match) by plain text."""
+    root = etree.fromstring(xlf.encode())
+    paths = [f"x:file/x:unit[@id='u{unit}']/x:segment[@id='{segment}']/x:target"]
+    if match_too:
+        paths.append(f"x:file/x:unit[@id='u{unit}']/mtc:matches/mtc:match[@ref='#{segment}']/x:target")
+    for path in paths:
+        target = root.find(path, NS)
+        for child in list(target):
+            target.remove(child)
+        target.text = text
+    return etree.tostring(root, encoding="unicode")
+
+
+def _page_elements(html: str) -> list[str]:
+    import lxml.html
+
+    return [e.tag for e in lxml.html.document_fromstring(html).iter() if isinstance(e.tag, str)]
+
+
+@pytest.mark.parametrize("match_too", [False, True])
+def test_an_html_target_is_plain_text_and_cannot_inject_markup(match_too: bool) -> None:
+    result = result_for(parse_document(HTML, "page.html"))
+    xlf = export_xliff(result, "de", IDENTITIES)
+    hostile = "a < b <img src=x onerror=alert(1)> R&D"
+    imported = import_xliff(_set(xlf, 2, "s2", hostile, match_too))
+    page = imported.text()
+    assert "a &lt; b &lt;img src=x onerror=alert(1)&gt; R&amp;D" in page
+    assert "onerror" not in " ".join(_page_elements(page)) and _page_elements(page).count("img") == 1
+    assert [e.edited for e in imported.edits] == ([] if match_too else ["a &lt; b &lt;img src=x onerror=alert(1)&gt; R&amp;D"])
+
+
+def test_an_html_attribute_target_cannot_close_its_attribute() -> None:
+    result = result_for(parse_document(HTML, "page.html"))
+    imported = import_xliff(_set(export_xliff(result, "de", IDENTITIES), 3, "s0", 'x" onerror="alert(1)'))
+    import lxml.html
+
+    img = lxml.html.document_fromstring(imported.text()).find(".//img")
+    assert img.get("alt") == 'x" onerror="alert(1)' and img.get("onerror") is None
+
+
+def test_a_markdown_target_keeps_honest_text_and_cannot_open_raw_html() -> None:
+    result = result_for(parse_document(MARKDOWN, "post.md"))
+    xlf = export_xliff(result, "de", IDENTITIES)
+    imported = import_xliff(_set(xlf, 1, "s2", "R&D: a < b, <script>alert(1)</script> &amp;"))
+    assert "R&D: a < b, &lt;script>alert(1)&lt;/script> &amp;amp;" in imported.text()
+    assert "<script>" not in imported.text()
+
+
+def test_a_plain_text_target_is_written_as_it_is() -> None:
+    result = result_for(parse_document("Tittel\n\nEn setning. To setninger.\n", "a.txt"))
+    xlf = export_xliff(result, "de", IDENTITIES)
+    units = etree.fromstring(xlf.encode()).findall("x:file/x:unit", NS)
+    segment = units[1].find("x:segment", NS).get("id")
+    assert "a < b <b> R&D" in import_xliff(_set(xlf, 1, segment, "a < b <b> R&D")).text()
+
+
+def _add_code(xlf: str, unit: int, segment: str, data_id: str, code: str, original: str | None) -> str:
+    """The target gains a `<ph>` (to new original data when `original` is given)."""
+    root = etree.fromstring(xlf.encode())
+    unit_el = root.find(f"x:file/x:unit[@id='u{unit}']", NS)
+    if original is not None:
+        etree.SubElement(unit_el.find("x:originalData", NS), f"{{{XLIFF}}}data", id=data_id).text = original
+    target = unit_el.find(f"x:segment[@id='{segment}']/x:target", NS)
+    target.text = "Neu "
+    etree.SubElement(target, f"{{{XLIFF}}}ph", id=code, dataRef=data_id).tail = " Text."
+    return etree.tostring(root, encoding="unicode")
+
+
+@pytest.mark.parametrize("data_id, code, original", [("d9", "c9", "<script>alert(1)</script>"),  # invented
+                                                     ("d1", "c1", None)])  # the source's, a second time
+def test_a_target_may_not_add_or_repeat_an_inline_code(data_id: str, code: str, original: str | None) -> None:
+    result = result_for(parse_document(HTML, "page.html"))
+    xlf = _add_code(export_xliff(result, "de", IDENTITIES), 2, "s0", data_id, code, original)
+    if code == "c1":  # s0 already holds c1; add it again
+        root = etree.fromstring(xlf.encode())
+        target = root.find("x:file/x:unit[@id='u2']/x:segment[@id='s0']/x:target", NS)
+        etree.SubElement(target, f"{{{XLIFF}}}ph", id="c1", dataRef="d1")
+        xlf = etree.tostring(root, encoding="unicode")
+    imported = import_xliff(xlf)
+    assert imported.edits == []
+    assert [p for p in imported.problems if "adds inline code" in p and "the machine translation was kept" in p]
+    assert imported.text() == result.text("de")
+    assert "<script>" not in imported.text()
+
+
+@pytest.mark.parametrize("lang", [".multitrans", "../x", "x" * 5000])
+def test_the_target_language_must_be_a_language_code(lang: str) -> None:
+    result = result_for(parse_document(MARKDOWN, "post.md"))
+    xlf = export_xliff(result, "de", IDENTITIES).replace('trgLang="de"', f'trgLang="{lang}"')
+    with pytest.raises(XliffError, match="trgLang .* is not a language code") as caught:
+        import_xliff(xlf)
+    assert len(str(caught.value)) < 200
+
+
+def test_a_bad_cp_value_names_the_file_and_unit() -> None:
+    result = result_for(parse_document(MARKDOWN, "post.md"))
+    xlf = export_xliff(result, "de", IDENTITIES)
+    for bad in ("zz", "110000"):
+        edited = xlf.replace("<target>DEN TAR 3 TIMER.</target>", f'<target>DEN<cp hex="{bad}"/></target>')
+        with pytest.raises(XliffError, match=r"x\.xlf: unit u1: <cp hex=.* is not a Unicode code point"):
+            import_xliff(edited, "x.xlf")

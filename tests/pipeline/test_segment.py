@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from multitrans.pipeline.segment import (
@@ -101,3 +102,47 @@ def test_hard_wrapped_sentences_stay_whole_but_lines_that_start_anew_are_separat
         "Talsmann John Kirby",
         "Ny setning.",
     ]
+
+
+# --- over-long tokens (issue 13, group 8) ---------------------------------------------------------
+
+
+def test_an_over_long_token_is_a_piece_of_its_own_kept_as_it_is():
+    from multitrans.pipeline.segment import LONG_TOKEN_CHARS
+
+    token = "ab" * LONG_TOKEN_CHARS
+    text = f"Hei på deg. Se {token}, og mer tekst her."
+    pieces = segment_block(text, "nb")
+    assert "".join(p.text for p in pieces) == text
+    assert [p.text for p in pieces if p.translate] == ["Hei på deg.", "Se", "og mer tekst her."]
+    assert f"{token}," in [p.text for p in pieces if not p.translate]
+    short = "x" * (LONG_TOKEN_CHARS - 1)
+    assert [p.text for p in segment_block(f"Ord {short} ord.", "nb") if p.translate] == [f"Ord {short} ord."]
+
+
+def test_an_over_long_token_is_widened_to_the_markup_it_touches():
+    from multitrans.pipeline.segment import LONG_TOKEN_CHARS
+
+    tag = '<a href="x" title="y">'
+    text = f"Les {tag}{'z' * LONG_TOKEN_CHARS}</a> her."
+    start = text.index(tag)
+    pieces = segment_block(text, "nb", [(start, start + len(tag)), (text.index("</a>"), text.index("</a>") + 4)])
+    assert "".join(p.text for p in pieces) == text
+    assert [p.text for p in pieces if p.translate] == ["Les", "her."]
+    assert any(p.text.startswith(tag) and p.text.endswith("</a>") for p in pieces)
+
+
+@pytest.mark.parametrize("token", ["a" * 1_000_000, "a." * 500_000, "a-" * 500_000, "a@" * 500_000])
+def test_a_one_megabyte_token_is_cut_in_linear_time(token):
+    """Before: the e-mail and domain patterns and the sentence splitter, tried at every character,
+    took minutes on 100 kB; now this runs in well under a second (a regression would hang here)."""
+    text = f"Første setning. {token} Siste setning."
+    pieces = segment_block(text, "nb")
+    assert "".join(p.text for p in pieces) == text
+    assert [p.text for p in pieces if p.translate] == ["Første setning.", "Siste setning."]
+
+
+def test_e_mail_and_domain_spans_still_start_where_their_token_starts():
+    text = "Skriv til ola.nordmann+x@vg.no, eller (www.vg.no) og a-b.com."
+    found = [text[a:b] for a, b in find_protected(text)]
+    assert found == ["ola.nordmann+x@vg.no", "www.vg.no", "a-b.com"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import math
 import re
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,14 +44,13 @@ from ..languages import parse_list
 from .manifest import ALIGNED, Expected, Manifest, Stale, document_entry, sha256_bytes
 from ..memory.session import no_lookup
 from ..memory.store import TranslationMemory
-from ..inputs import InputError, decode
-from ..output import output_path, write_atomic
+from ..inputs import DEFAULT_MAX_BYTES, InputError, decode, not_regular, read_regular
+from ..output import OutputCollision, OutputError, output_path, plan_outputs, state_dir, write_atomic
 from ..config.registry import Registry, load_registry
 
 DEFAULT_GLOBS = ("*.txt", "*.md")
 BATCH_LAYOUT = "{lang}/{path}"
 BATCH_ALIGNED_LAYOUT = "aligned/{path}.jsonl"
-STATE_DIR = ".multitrans"
 MEMORY_NAME = "memory.sqlite"
 # Source characters × target languages per group.  Apertium starts a process per call
 # (~0.6 s), so groups must be large enough to carry many documents per call; a killed
@@ -63,8 +63,9 @@ class BatchError(UserError):
 
 
 def default_memory_path(out_dir: str | Path) -> Path:
-    """Where a job keeps its translation memory unless told otherwise."""
-    return Path(out_dir) / STATE_DIR / MEMORY_NAME
+    """Where a job keeps its translation memory unless told otherwise (refused when OUT/.multitrans
+    is a link out of OUT)."""
+    return state_dir(out_dir) / MEMORY_NAME
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,9 +139,17 @@ def discover(archive: Path, globs: Sequence[str] = DEFAULT_GLOBS,
                 continue
             if path.is_symlink():
                 target = path.resolve()
-                if root not in target.parents or not target.is_file():
+                if root not in target.parents or not target.exists():
                     warnings.append(f"{relative}: a link that leads outside the archive; skipped")
                     continue
+            try:
+                mode = path.stat().st_mode
+            except OSError as exc:
+                warnings.append(f"{relative}: cannot read: {exc.strerror or exc}; skipped")
+                continue
+            if not stat.S_ISREG(mode):
+                warnings.append(f"{not_regular(relative, mode)}; skipped")
+                continue
             found.append(relative)
     return sorted(found), warnings
 
@@ -201,6 +210,7 @@ class _Job:
     options: dict[str, Any]  # what the manifest compares besides sources and routes
     expected: Expected  # what each pair's route would be now, for the manifest to compare
     warnings: list[str]
+    rejected: dict[str, str]  # document → why it has no valid output path (it fails alone)
 
 
 def _job(archive: str | Path, targets: Sequence[str], out: str | Path, layout: str, globs: Sequence[str],
@@ -214,28 +224,47 @@ def _job(archive: str | Path, targets: Sequence[str], out: str | Path, layout: s
         registry = load_registry(registry)
     paths, warnings = discover(archive, globs or DEFAULT_GLOBS, exclude=[out])
     root = out.resolve()
-    outputs: dict[str, dict[str, str]] = {}
-    owner: dict[str, str] = {}
-    for path in paths:
-        mapping = {tgt: output_path(out, layout, path, tgt) for tgt in codes}
-        mapping[ALIGNED] = output_path(out, BATCH_ALIGNED_LAYOUT, path, "")
-        relative = {key: p.relative_to(root).as_posix() for key, p in mapping.items()}
-        for rel in relative.values():
-            if rel in owner:
-                raise BatchError(f"--layout '{layout}' writes both {owner[rel]} and {path} to {rel}; "
-                                 "use {path} in the layout to keep the archive's folders")
-            if rel.split("/")[0] == STATE_DIR:
-                raise BatchError(f"--layout '{layout}' puts {path} inside {STATE_DIR}/, which holds the job's state")
-            owner[rel] = path
-        outputs[path] = relative
+    state_dir(out)
+    paths, rejected = _placeable(paths, out, layout, codes)
+    try:
+        planned = plan_outputs(out, layout, [(p, p) for p in paths], codes, BATCH_ALIGNED_LAYOUT, (BATCH_LAYOUT,))
+    except OutputCollision as exc:
+        raise BatchError(str(exc)) from exc
+    outputs = {path: {ALIGNED if key is None else key: p.relative_to(root).as_posix() for key, p in mapping}
+               for path, mapping in zip(paths, planned)}
     # The beam is not among them: it is part of each engine's identity, which the routes record.
     manifest_options = {"from": normalize_language(source_lang) if source_lang else None, "format": fmt}
-    return _Job(archive, out, codes, registry, paths, outputs, manifest_options, Expected(registry, options), warnings)
+    return _Job(archive, out, codes, registry, paths, outputs, manifest_options, Expected(registry, options), warnings,
+                rejected)
+
+
+def _placeable(paths: list[str], out: Path, layout: str, codes: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """The documents whose every output has a valid place, and why each other has none.
+
+    A layout that is wrong for every document stops the job; a name that cannot be written
+    (a control character in it, an output path that is a link out of --out) fails that
+    document alone, as the README promises, and the rest go on."""
+    output_path(out, layout, "a.txt", codes[0])  # raises for the layout itself: that is every document's problem
+    kept, rejected = [], {}
+    for path in paths:
+        try:
+            for key in codes:
+                output_path(out, layout, path, key)
+            output_path(out, BATCH_ALIGNED_LAYOUT, path, "")
+        except OutputError as exc:
+            rejected[path] = str(exc)
+            continue
+        kept.append(path)
+    return kept, rejected
 
 
 def _read(path: Path) -> tuple[bytes | None, str | None]:
+    """The file's bytes (one past the input limit at most, for decode to refuse), or why not;
+    a named pipe or device put in an article's place is refused, not waited on."""
     try:
-        return path.read_bytes(), None
+        return read_regular(path, DEFAULT_MAX_BYTES + 1), None
+    except InputError as exc:
+        return None, str(exc)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
 
@@ -252,7 +281,7 @@ def _decode(data: bytes, name: str) -> tuple[str | None, str | None]:
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write `data` atomically unless the file already holds exactly it; True when written."""
     try:
-        if path.read_bytes() == data:
+        if path.is_file() and path.read_bytes() == data:  # is_file: a named pipe there would block the read
             return False
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         pass
@@ -347,16 +376,17 @@ def run_batch(
     job = _job(archive, targets, out, layout, globs, registry, options, source_lang, fmt)
     if executor not in ("local", "ray"):
         raise BatchError(f"unknown --executor '{executor}'; use local or ray")
-    summary = BatchSummary(documents=len(job.paths), executor=executor, warnings=list(job.warnings))
-    state_dir = job.out / STATE_DIR
-    lock = _Lock(state_dir)
+    summary = BatchSummary(documents=len(job.paths) + len(job.rejected), executor=executor, warnings=list(job.warnings))
+    state = state_dir(job.out)
+    lock = _Lock(state)
     manifest: Manifest | None = None
     tm: TranslationMemory | None = None
     runner: Executor | None = None
     try:
         _remove_torn_writes(job)
-        manifest = Manifest(state_dir)
+        manifest = Manifest(state)
         todo: list[Source] = []
+        summary.failed.extend({"document": path, "error": error} for path, error in job.rejected.items())
         for path in job.paths:
             data, error = _read(job.archive / path)
             if data is None:
@@ -452,12 +482,21 @@ def _apply(result: GroupResult, job: _Job, manifest: Manifest, tm: TranslationMe
 # --check
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """An output the manifest says this job wrote for a source the archive no longer holds."""
+
+    source: str
+    output: str
+
+
 @dataclass
 class CheckResult:
     documents: int
     outputs: int
     stale: list[Stale]
     warnings: list[str]
+    orphaned: list[Orphan] = field(default_factory=list)
 
     @property
     def stale_documents(self) -> list[str]:
@@ -466,7 +505,7 @@ class CheckResult:
     def to_json(self) -> dict[str, Any]:
         return {"documents": self.documents, "outputs": self.outputs,
                 "stale": [asdict(s) for s in self.stale], "stale_documents": self.stale_documents,
-                "warnings": self.warnings}
+                "orphaned": [asdict(o) for o in self.orphaned], "warnings": self.warnings}
 
 
 def check_batch(
@@ -483,7 +522,7 @@ def check_batch(
 ) -> CheckResult:
     """Which outputs a run would write, and why; translates nothing, loads no model and writes nothing."""
     job = _job(archive, targets, out, layout, globs, registry, options or EngineOptions(), source_lang, fmt)
-    manifest = Manifest(job.out / STATE_DIR)
+    manifest = Manifest(state_dir(job.out))
     stale: list[Stale] = []
     outputs = 0
     for path in job.paths:
@@ -494,4 +533,22 @@ def check_batch(
             continue
         stale.extend(manifest.stale_outputs(path, sha256_bytes(data), job.options, job.outputs[path], job.out,
                                             job.expected))
-    return CheckResult(len(job.paths), outputs, stale, job.warnings)
+    warnings = job.warnings + [f"{path}: {error}" for path, error in job.rejected.items()]
+    return CheckResult(len(job.paths), outputs, stale, warnings, orphans(manifest, job))
+
+
+def orphans(manifest: Manifest, job: _Job) -> list[Orphan]:
+    """Outputs still on disk whose source was deleted (or no longer matches the globs): published
+    translations of an article that is gone.  An output another document now owns is not one."""
+    current = {*job.paths, *job.rejected}
+    owned = {relative for outputs in job.outputs.values() for relative in outputs.values()}
+    found = []
+    for source, entry in sorted(manifest.documents.items()):
+        if source in current:
+            continue
+        outputs = entry.get("outputs") if isinstance(entry, dict) else None
+        for item in (outputs or {}).values():
+            relative = item.get("path") if isinstance(item, dict) else None
+            if isinstance(relative, str) and relative not in owned and (job.out / relative).is_file():
+                found.append(Orphan(source, relative))
+    return found

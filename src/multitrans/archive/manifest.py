@@ -44,7 +44,10 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str | None:
-    """The file's SHA-256, or None when it does not exist."""
+    """The file's SHA-256, or None when it does not exist or is no regular file (a named pipe
+    in an output's place is never read: it would block)."""
+    if not path.is_file():
+        return None
     try:
         return sha256_bytes(path.read_bytes())
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):

@@ -63,12 +63,15 @@ def translate(
     """Translate articles into one or more languages: one file per language plus aligned/<name>.jsonl."""
     from ..api import parse_document, read_document, translate_documents, write_result
     from ..config.glossary import load_glossary
-    from ..inputs import decode, parse_size
+    from ..inputs import decode, parse_size, read_limited
     from ..languages import parse_list
     from ..memory.session import memory_session
+    from ..output import plan_outputs
     from ..pipeline.report import report as quality_report
 
     targets = parse_list(to)
+    if report is not None and report.is_dir():
+        raise UserError(f"--report {report} is a directory; name a file in it, e.g. --report {report / 'report.json'}")
     registry, options = engine_setup(models, offline, allow_pickle, device, beam)
     terms = registry.glossary.merge(load_glossary(glossary)) if glossary else None
     limit = parse_size(max_size)
@@ -76,10 +79,12 @@ def translate(
     if stdin:
         if len(targets) != 1:
             raise UserError("reading standard input ('-') writes one translation to standard output; give exactly one --to language")
-        text = decode(sys.stdin.buffer.read(limit + 1), "standard input", encoding=encoding, max_bytes=limit)
+        text = decode(read_limited(sys.stdin.buffer.read, limit + 1), "standard input", encoding=encoding, max_bytes=limit)
         documents = [parse_document(text, "stdin.md" if fmt == "markdown" else "stdin.txt", fmt)]
     else:
         documents = [read_document(f, fmt, encoding=encoding, max_bytes=limit) for f in files]
+        # Every output path checked and every collision found before a model loads or a file is written.
+        plan_outputs(out, layout, [(f, d.name) for f, d in zip(files, documents)], targets)
     # Standard output keeps no memory unless one is named: there is no --out to keep it under.
     kept = None if stdin and memory is None else memory_file(memory, no_memory, out)
     with SentenceProgress(not stdin) as on_progress, memory_session(kept) as session:

@@ -40,3 +40,15 @@ def parse(text: str, name: str, fmt: str) -> Document:
     else:
         from .text import read
     return read(text, name)
+
+
+def escape_text(text: str, fmt: str, kind: str) -> str:
+    """Plain text (a translator's words from an XLIFF target) as it must be written into a block
+    of `kind` in a `fmt` document so that it reads as that text and never as markup."""
+    if fmt == "html":
+        from .html import escape_text as escape
+    elif fmt == "markdown":
+        from .markdown import escape_text as escape
+    else:
+        return text
+    return escape(text, kind)

@@ -41,6 +41,7 @@ once, and the serialized text is cut at the markers.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,7 +79,17 @@ _FULL_PAGE = re.compile(r"\A(?:\s|<!--.*?-->|<\?.*?>)*<(?:!doctype|html|head|bod
 _DOCTYPE = re.compile(r"<!doctype\b", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _WRAP = re.compile(r"[ \t\r\f]*\n\s*")  # whitespace holding a line break
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_blank_text=False)
+# huge_tree lifts libxml2's nesting limit (256), past which it silently drops the rest of the
+# page; MAX_DEPTH then refuses what the reader (which walks the tree recursively) cannot take.
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_blank_text=False, huge_tree=True)
+MAX_DEPTH = 400
+
+
+def escape_text(text: str, kind: str) -> str:
+    """Plain text for a block: `&`, `<` and `>` as character references (as the parser's own
+    serialization writes them), and quotes too in an attribute value (`alt`, `title`), so
+    that no character of it can open a tag or close the attribute."""
+    return html.escape(text, quote=kind in _ATTRIBUTES.values())
 
 
 class HTMLReadError(UserError):
@@ -134,6 +145,7 @@ def read(text: str, name: str) -> Document:
         root = lxml.html.document_fromstring(source.encode("utf-8"), parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise HTMLReadError(f"{name}: cannot parse as HTML: {exc}") from exc
+    _refuse_truncated(root, name)
     marker = _Marker(marks)
     marker.visit(root, "paragraph")
     slots: list[Slot] = []
@@ -151,6 +163,21 @@ def read(text: str, name: str) -> Document:
     builder = TemplateBuilder()
     _Splitter(marks, marker.units, slots, builder).outer(serialized)
     return builder.build(name, "html")
+
+
+def _refuse_truncated(root: lxml.html.HtmlElement, name: str) -> None:
+    """Refuse a page the parser could not read whole, or too deep to walk: publishing it would
+    publish a page with content missing."""
+    if any("depth" in entry.message.lower() for entry in _PARSER.error_log):
+        raise HTMLReadError(f"{name}: the HTML is nested too deeply for the parser to read it whole; "
+                            f"multitrans reads pages nested up to {MAX_DEPTH} elements deep")
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise HTMLReadError(f"{name}: the HTML is nested more than {MAX_DEPTH} elements deep; "
+                                "flatten it (nothing was translated)")
+        stack.extend((child, depth + 1) for child in node)
 
 
 def _serialize_page(root: lxml.html.HtmlElement, text: str) -> str:

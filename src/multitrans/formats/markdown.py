@@ -42,8 +42,18 @@ _MARKERS = frozenset({"em_open", "em_close", "strong_open", "strong_close", "s_o
 _SPAN_RULES = {"code_inline": backtick, "html_inline": html_inline}
 _CONTAINER_KIND = {"blockquote_open": "blockquote", "list_item_open": "list_item"}
 
+# What in plain text would start raw HTML or an autolink (`<img`, `</`, `<!--`, `<?`) or a
+# character reference (`&lt;`), the two ways text can turn into markup a renderer acts on.
+_MARKUP_START = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)")
+
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
 Region = tuple[int, int, str, list[Span]]  # start, end, kind, protected spans (block-relative)
+
+
+def escape_text(text: str, kind: str) -> str:
+    """Plain text for a block: a `<` that would open raw HTML and a `&` that would start a
+    character reference are written as references; "a < b" and "R&D" stay as they are."""
+    return _MARKUP_START.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", text)
 
 
 def _recording_columns(rule: BlockRule) -> BlockRule:

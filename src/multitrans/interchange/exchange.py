@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..document import DocumentResult
 
 XLIFF_LAYOUT = "{name}.{lang}.xlf"
+MAX_XLIFF_BYTES = 1 << 30  # an article's XLIFF is a few hundred kB; this only bounds a hostile one
 TMX_LAYOUT = "{name}.tmx"
 
 
@@ -103,10 +104,16 @@ def import_file(xlf: Path, out_dir: Path, layout: str = DEFAULT_LAYOUT, memory: 
 
     The document goes where `translate --out OUT --layout LAYOUT` puts it; with `memory`,
     every edited segment is stored there (and checked to be what the memory now holds)."""
+    from ..inputs import InputError, read_regular
+
     try:
-        data = xlf.read_bytes()
+        data = read_regular(xlf, MAX_XLIFF_BYTES)
     except FileNotFoundError as exc:
         raise XliffError(f"no such file: {xlf}") from exc
+    except InputError as exc:
+        raise XliffError(str(exc)) from exc
+    except OSError as exc:
+        raise XliffError(f"cannot read {xlf}: {exc.strerror or exc}") from exc
     imported = import_xliff(data, str(xlf))
     path = output_path(out_dir, layout, imported.document.name, imported.lang)
     write_atomic(path, imported.text())

@@ -24,7 +24,9 @@ Why the file carries so much:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,6 +306,8 @@ def import_xliff(data: bytes | str, where: str = "the XLIFF file") -> Imported:
     src, tgt = root.get("srcLang") or "", root.get("trgLang") or ""
     if not tgt:
         raise XliffError(f"{where} names no target language (trgLang)")
+    tgt = _language(tgt, "trgLang", where)
+    src = _language(src, "srcLang", where) if src else src
     files = root.findall(_x("file"))
     if len(files) != 1:
         raise XliffError(f"{where} holds {len(files)} <file> elements; multitrans writes (and reads) one per file")
@@ -318,8 +322,19 @@ def import_xliff(data: bytes | str, where: str = "the XLIFF file") -> Imported:
         raise XliffError(f"{where} has {len(units)} units but its document has {len(document.blocks)} blocks")
     imported = Imported(document, tgt, [])
     for block, unit in zip(document.blocks, units):
-        imported.texts.append(_read_unit(block, unit, src, tgt, imported, where))
+        imported.texts.append(_read_unit(block, unit, src, tgt, imported, where, document.format))
     return imported
+
+
+def _language(code: str, attribute: str, where: str) -> str:
+    """A language attribute as our code; the target names the output's folder, so it must be one."""
+    from ..languages import normalize
+
+    try:
+        return normalize(code)
+    except UserError as exc:
+        shown = code if len(code) <= 40 else code[:40] + "…"
+        raise XliffError(f"{where}: {attribute} {shown!r} is not a language code") from exc
 
 
 def _meta(element: etree._Element) -> dict[str, str]:
@@ -329,18 +344,27 @@ def _meta(element: etree._Element) -> dict[str, str]:
     return {m.get("type"): m.text or "" for m in found.iter(f"{{{MDA}}}meta")}
 
 
-def _read_unit(block: Block, unit: etree._Element, src: str, tgt: str, imported: Imported, where: str) -> str:
+def _read_unit(block: Block, unit: etree._Element, src: str, tgt: str, imported: Imported, where: str,
+               fmt: str) -> str:
+    """The unit's translated block.  A target's text is plain text, escaped for the document's
+    format (a translator's "a < b" stays text, never a tag); only its inline codes carry
+    markup, and only the source's codes, each at most once, are accepted."""
+    from ..formats import escape_text
+
+    def escape(text: str) -> str:
+        return escape_text(text, fmt, block.kind)
+
     uid = unit.get("id")
     data: dict[str, str] = {}
     holder = unit.find(_x("originalData"))
     for item in holder if holder is not None else ():
         data[item.get("id")] = _decode(item, {}, where, uid)
-    machine: dict[str, str] = {}
+    machine: dict[str, list[tuple[str, bool]]] = {}
     matches = unit.find(f"{{{MTC}}}matches")
     for match in matches if matches is not None else ():
         target = match.find(_x("target"))
         if match.get("type") == "mt" and target is not None:
-            machine[(match.get("ref") or "").lstrip("#")] = _decode(target, {}, where, uid)
+            machine[(match.get("ref") or "").lstrip("#")] = _parts(target, {}, where, uid)
     meta = _meta(unit)
     identity = {k: meta[k] for k in IDENTITY_FIELDS if k in meta} if "engine" in meta else None
     sources: list[str] = []
@@ -356,11 +380,22 @@ def _read_unit(block: Block, unit: etree._Element, src: str, tgt: str, imported:
         if target_el is None:
             targets.append(source)
             continue
-        target = _decode(target_el, data, where, uid)
         sid = child.get("id") or ""
-        mt = machine.get(sid)
+        spans = [value for value, code in _parts(source_el, data, where, uid) if code]
+        mt = _render(machine[sid], spans, escape) if sid in machine else None
+        foreign = _foreign_codes(source_el, target_el)
+        if foreign:
+            if child.tag != _x("segment") or mt is None:
+                raise XliffError(f"{where}: unit {uid} {etree.QName(child).localname} {sid}: the target holds "
+                                 f"inline code(s) {', '.join(foreign)} its source does not (or more than once)")
+            imported.problems.append(
+                f"{where}: unit {uid} segment {sid}: the edit adds inline code(s) {', '.join(foreign)} "
+                "the source does not hold (or repeats one); the machine translation was kept")
+            targets.append(mt)
+            continue
+        target = _render(_parts(target_el, data, where, uid), spans, escape)
         if child.tag == _x("segment") and mt is not None and target != mt:
-            missing = _codes(source_el) - _codes(target_el)
+            missing = {i for i, _ in _code_refs(source_el)} - {i for i, _ in _code_refs(target_el)}
             if missing:
                 imported.problems.append(
                     f"{where}: unit {uid} segment {sid}: the edit drops inline code(s) {', '.join(sorted(missing))} "
@@ -375,27 +410,78 @@ def _read_unit(block: Block, unit: etree._Element, src: str, tgt: str, imported:
     return "".join(targets)
 
 
-def _codes(element: etree._Element) -> set[str]:
-    return {ph.get("id") for ph in element.iter(_x("ph"))}
+def _code_refs(element: etree._Element) -> list[tuple[str | None, str | None]]:
+    return [(ph.get("id"), ph.get("dataRef")) for ph in element.iter(_x("ph"))]
+
+
+def _foreign_codes(source: etree._Element, target: etree._Element) -> list[str]:
+    """The target's inline codes that are not the source's, or that it uses more than once: a
+    code carries raw markup (its original data), so an invented or doubled one is refused."""
+    allowed = set(_code_refs(source))
+    seen: set[tuple[str | None, str | None]] = set()
+    foreign = []
+    for ref in _code_refs(target):
+        if ref not in allowed or ref in seen:
+            foreign.append(str(ref[0]))
+        seen.add(ref)
+    return foreign
 
 
 def _decode(element: etree._Element, data: Mapping[str, str], where: str, uid: str | None) -> str:
     """Mixed content back to text: `<ph>` to its original data, `<cp>` to its character; other
     inline elements (a CAT tool's `<mrk>`, `<pc>`) contribute their text."""
-    out = [element.text or ""]
+    return "".join(value for value, _ in _parts(element, data, where, uid))
+
+
+def _parts(element: etree._Element, data: Mapping[str, str], where: str, uid: str | None) -> list[tuple[str, bool]]:
+    """Mixed content as (text, is the original data of an inline code), in order."""
+    out = [(element.text or "", False)]
     for child in element:
         name = etree.QName(child).localname if isinstance(child.tag, str) else ""
         if name == "ph":
             ref = child.get("dataRef")
             if ref not in data:
                 raise XliffError(f"{where}: unit {uid}: <ph id={child.get('id')!r}> refers to unknown data {ref!r}")
-            out.append(data[ref])
+            out.append((data[ref], True))
         elif name == "cp":
-            out.append(chr(int(child.get("hex") or "0", 16)))
+            out.append((_code_point(child.get("hex"), where, uid), False))
         elif name:
-            out.append(_decode(child, data, where, uid))
-        out.append(child.tail or "")
+            out += _parts(child, data, where, uid)
+        out.append((child.tail or "", False))
+    return out
+
+
+def _render(parts: Sequence[tuple[str, bool]], spans: Sequence[str], escape: Callable[[str], str]) -> str:
+    """A target as block text: codes as their original data, the rest as plain text escaped for
+    the format, except where it spells one of the source's protected spans not used yet
+    (export leaves a span plain text when the translation moved it, and the machine
+    translation match holds no codes).  Every span of the source passes at most once."""
+    left = Counter(spans)
+    left.subtract(value for value, code in parts if code)
+    known = sorted((span for span, n in left.items() if n > 0 and span), key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, known))) if known else None
+    out = []
+    for value, code in parts:
+        if code:
+            out.append(value)
+            continue
+        cursor = 0
+        for found in pattern.finditer(value) if pattern is not None else ():
+            if left[found.group()] <= 0:
+                continue
+            left[found.group()] -= 1
+            out += [escape(value[cursor : found.start()]), found.group()]
+            cursor = found.end()
+        out.append(escape(value[cursor:]))
     return "".join(out)
+
+
+def _code_point(value: str | None, where: str, uid: str | None) -> str:
+    try:
+        return chr(int(value or "", 16))
+    except (ValueError, OverflowError) as exc:
+        shown = (value or "")[:20]
+        raise XliffError(f"{where}: unit {uid}: <cp hex={shown!r}> is not a Unicode code point in hexadecimal") from exc
 
 
 def iter_segments(result: Any, lang: str) -> Iterator[tuple[Block, str, Segment]]:

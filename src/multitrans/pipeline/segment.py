@@ -24,8 +24,10 @@ from ..document import Piece, Span
 
 # Trailing punctuation is not part of a URL written in running text ("…-war/, samt").
 _URL = r"(?:https?|ftp)://[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_DOMAIN = r"(?:www\.)[\w-]+(?:\.[\w-]+)+|\b(?![\w.-]*www\.)[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|no|uk|eu|de|se|dk|fi|fr|io|gov|edu|info)\b(?!\.\w)"
+# Both start only where a token starts (the lookbehinds), as their leftmost matches did
+# anyway: tried at every character of a long run, each would cost time quadratic in it.
+_EMAIL = r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_DOMAIN = r"(?:www\.)[\w-]+(?:\.[\w-]+)+|(?<![\w.-])\b(?![\w.-]*www\.)[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|no|uk|eu|de|se|dk|fi|fr|io|gov|edu|info)\b(?!\.\w)"
 _NUMBER = r"(?<![\w.,])[+-]?\d+(?:[.,:/-]\d+)*%?(?![\w])"
 # Emoji (with their modifiers, variation selectors and ZWJ sequences), pictographs and
 # private-use characters: no translation model has anything to say about them, and most
@@ -35,6 +37,13 @@ _SYMBOL = rf"[{_PICTOGRAPH}](?:[\uFE0E\uFE0F\u20E3\U0001F3FB-\U0001F3FF\U000E002
 PROTECTED_PATTERN = re.compile(
     "|".join(f"(?:{p})" for p in (_URL, _EMAIL, _DOMAIN, _NUMBER, _SYMBOL)), re.IGNORECASE
 )
+
+# A run of this many characters without a space is no word of any language (the longest
+# compounds and most URLs are well under it): a base64 blob, a hash list, a paste gone wrong.
+# It is kept as it is, a piece of its own that no splitter or model sees, because the
+# sentence splitter's cost and the rule-based engine's grow faster than linearly with it.
+LONG_TOKEN_CHARS = 500
+_LONG_TOKEN = re.compile(rf"\S{{{LONG_TOKEN_CHARS},}}")
 
 _SENTENCE_SPLITTER_LANGUAGES = frozenset(
     "ca cs da de el en es fi fr hu is it lt lv nl no pl pt ro ru sk sl sv tr".split()
@@ -97,8 +106,46 @@ def _sentence_bounds(text: str, lang: str) -> list[Span]:
 
 
 def segment_block(text: str, lang: str, extra_protected: Sequence[Span] = ()) -> list[Piece]:
-    """Cut a block into sentence pieces and the text between them; `"".join` restores it."""
-    spans = find_protected(text, extra_protected)
+    """Cut a block into sentence pieces and the text between them; `"".join` restores it.
+
+    A token of LONG_TOKEN_CHARS or more (widened to any protected span it touches) is a
+    piece of its own, kept as it is; the text around it is cut as usual."""
+    extra = find_protected("", extra_protected)  # sorted and merged
+    pieces: list[Piece] = []
+    cursor = 0
+    for start, end in _long_tokens(text, extra):
+        gap = text[cursor:start]
+        pieces += _segment(gap, lang, find_protected(gap, _within(extra, cursor, start)))
+        pieces.append(Piece(text[start:end], False))
+        cursor = end
+    if cursor == 0:
+        return _segment(text, lang, find_protected(text, extra))
+    gap = text[cursor:]
+    return pieces + _segment(gap, lang, find_protected(gap, _within(extra, cursor, len(text))))
+
+
+def _long_tokens(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Where the over-long tokens are, each widened to cover the protected spans it overlaps."""
+    found: list[Span] = []
+    for match in _LONG_TOKEN.finditer(text):
+        start, end = match.span()
+        for a, b in spans:  # spans are sorted and merged
+            if a < end and b > start:
+                start, end = min(start, a), max(end, b)
+        if found and start <= found[-1][1]:
+            found[-1] = (found[-1][0], max(end, found[-1][1]))
+        else:
+            found.append((start, end))
+    return found
+
+
+def _within(spans: Sequence[Span], start: int, end: int) -> list[Span]:
+    return [(a - start, b - start) for a, b in spans if a >= start and b <= end]
+
+
+def _segment(text: str, lang: str, spans: Sequence[Span]) -> list[Piece]:
+    if not text:
+        return []
     # The splitter sees protected spans as plain x's (same length, so offsets hold)
     # and so never ends a sentence inside a URL, a number or a piece of markup.
     chars = list(text)
