@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..errors import UserError
+from .annotations import annotations, github_line
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -37,10 +40,21 @@ from .common import (
 commands = typer.Typer()
 
 
-@commands.command(epilog="Example: multitrans batch archive/ --to nn,da,sv --out translations/")
+class CheckFormat(str, Enum):
+    """How `--check` lists what is stale: for people, for GitHub Actions, for scripts."""
+
+    text = "text"
+    github = "github"
+    json = "json"
+
+
+@commands.command(epilog="Example: multitrans batch archive/ --to nn,da,sv --out translations/",
+                  context_settings={"auto_envvar_prefix": "MULTITRANS_BATCH"})
 @handles_errors
 def batch(
-    archive: Annotated[Path, typer.Argument(help="Folder of articles; sub-folders are mirrored under each language.")],
+    archive: Annotated[Path, typer.Argument(
+        envvar="MULTITRANS_BATCH_ARCHIVE",
+        help="Folder of articles; sub-folders are mirrored under each language.")],
     to: To,
     out: Out = Path("translations"),
     glob: Annotated[list[str] | None, typer.Option(
@@ -48,6 +62,9 @@ def batch(
     layout: Layout = "{lang}/{path}",
     check: Annotated[bool, typer.Option(
         "--check", help="Translate nothing; list stale or missing outputs and exit 1 if there are any.")] = False,
+    output_format: Annotated[CheckFormat, typer.Option(
+        "--output-format", help="How --check lists stale outputs: text, github (one GitHub Actions ::warning "
+                                "annotation each) or json (as --json).")] = CheckFormat.text,
     executor: Annotated[str, typer.Option(help="local (processes on this machine) or ray (a Ray cluster).")] = "local",
     address: Annotated[str | None, typer.Option(
         help="Ray cluster to use (HOST:PORT or auto); default: start a local Ray instance.")] = None,
@@ -69,6 +86,8 @@ def batch(
     from ..archive.job import DEFAULT_GLOBS, check_batch, run_batch
     from ..languages import parse_list
 
+    if output_format is not CheckFormat.text and not check:
+        raise UserError(f"--output-format {output_format.value} lists stale outputs: it goes with --check")
     targets = parse_list(to)
     registry, options = engine_setup(models, offline, allow_pickle, device, beam)
     globs = tuple(glob) if glob else DEFAULT_GLOBS
@@ -78,18 +97,26 @@ def batch(
         result = check_batch(archive, targets, out, **common)
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
-        if json_out:
-            typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        found = annotations(archive, out, result.stale)
+        if json_out or output_format is CheckFormat.json:
+            data = result.to_json()
+            data["stale"] = [annotation.to_json() for annotation in found]
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
-            for stale in result.stale:
-                typer.echo(f"would translate {stale.output} ({stale.reason})")
+            for stale, annotation in zip(result.stale, found):
+                if output_format is CheckFormat.github:
+                    typer.echo(github_line(annotation))
+                else:
+                    typer.echo(f"would translate {stale.output} ({stale.reason})")
+            for orphan in result.orphaned:
+                typer.echo(f"orphaned {orphan.output} (its source {orphan.source} is gone)")
             documents = len(result.stale_documents)
             if result.stale:
                 typer.echo(f"{len(result.stale)} of {result.outputs} outputs ({documents} of {result.documents} "
                            "documents) are stale or missing", err=True)
             else:
                 typer.echo(f"all {result.outputs} outputs of {result.documents} documents are current", err=True)
-        raise typer.Exit(EXIT_PROBLEMS if result.stale else EXIT_OK)
+        raise typer.Exit(EXIT_PROBLEMS if result.stale or result.orphaned else EXIT_OK)
 
     display = _Progress(sys.stderr.isatty())
     try:
