@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import tempfile
 import unicodedata
@@ -232,3 +233,20 @@ def _make_parents(path: Path) -> list[Path]:
 
 def jsonl(records: Iterable[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+@contextmanager
+def staged_dir(target: Path, name: str | None = None) -> Iterator[Path]:
+    """A folder beside `target` to fill; once filled it replaces `target` whole, so a reader
+    never sees half of it, and on an error nothing of it is left (caches: CTranslate2
+    conversions, unpacked Argos packages).  `name` names the staging folder (default: target's)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{name or target.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        yield staging
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

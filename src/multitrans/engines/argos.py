@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..languages import UnknownLanguage, from_argos_code
+from ..output import staged_dir
 from .base import EngineError, EngineOptions, ModelSpec, ModelUnavailable
 from .convert import cache_root
 from .ct2 import Ct2Engine, Row, compute_type, ct2_device
@@ -128,21 +129,13 @@ def unpack(archive: Path, root: Path) -> Path:
     target = root / f"{_safe(archive.stem)}-{digest[:16]}"
     if (target / ".complete").is_file():
         return target
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".{target.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
+    with staged_dir(target) as staging:
         try:
             with zipfile.ZipFile(archive) as bundle:
                 bundle.extractall(staging)  # zipfile drops absolute paths and `..` parts
         except (zipfile.BadZipFile, OSError) as err:
             raise ArgosPackageError(f"{archive} is not an Argos package (a zip archive): {err}") from err
         (staging / ".complete").write_text(digest + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

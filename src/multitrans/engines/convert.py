@@ -36,6 +36,7 @@ from typing import Any
 
 from .base import EngineError, EngineOptions, ModelSpec
 from ..errors import UserError
+from ..output import staged_dir
 
 QUANTIZATIONS = ("int8", "int8_float16", "float16", "float32")
 # Which stored quantization a device prefers when several were converted.
@@ -155,10 +156,7 @@ def convert_model(
         return target
     if say:
         say(f"{spec.name}: converting {source} to CTranslate2 {quantization}…")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{quantization}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
+    with staged_dir(target, quantization) as staging:
         _run_converter(spec, source, staging, quantization)
         hf = staging / HF_FILES
         hf.mkdir()
@@ -174,11 +172,6 @@ def convert_model(
             "ctranslate2": _ct2_version(),
         }
         (staging / METADATA).write_text(json.dumps(metadata, indent=1) + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
