@@ -11,7 +11,9 @@ code that calls the library and catches `ValueError` for bad input keeps working
 
 from __future__ import annotations
 
-__all__ = ["MultitransError", "UserError"]
+__all__ = ["MultitransError", "UserError", "shorten"]
+
+SHORTEN_CHARS = 60
 
 
 class MultitransError(Exception):
@@ -20,3 +22,11 @@ class MultitransError(Exception):
 
 class UserError(MultitransError, ValueError):
     """The user can fix this by changing the input, the options, the models or the configuration."""
+
+
+def shorten(value: str, limit: int = SHORTEN_CHARS) -> str:
+    """A value the user typed, cut for an error message: an option 100,000 characters long must
+    not come back as a 100 kB line, and its start is enough to recognise it."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value):,} characters)"

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import UserError
+from .errors import UserError, shorten
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # a long feature article is ~100 kB; this bounds memory, not use
 
@@ -51,6 +51,7 @@ _MAGIC = (
 # Control characters that never occur in text (tab, line feed, form feed, carriage return,
 # and escape, which some tools leave in, are allowed).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "ki": 1024, "m": 1000**2, "mb": 1000**2,
           "mib": 1024**2, "mi": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "gi": 1024**3}
@@ -64,11 +65,11 @@ def parse_size(text: str) -> int:
     """A byte count from `500000`, `200kB`, `10MB` or `1GiB` (for --max-size)."""
     match = _SIZE.match(text)
     if not match:
-        raise UserError(f"cannot read size '{text}'; write it like 500000, 200kB, 10MB or 1GiB")
+        raise UserError(f"cannot read size '{shorten(text)}'; write it like 500000, 200kB, 10MB or 1GiB")
     number, unit = match.groups()
     size = int(float(number) * _UNITS[(unit or "").lower()])
     if size < 1:
-        raise UserError(f"size '{text}' must be at least one byte")
+        raise UserError(f"size '{shorten(text)}' must be at least one byte")
     return size
 
 
@@ -154,15 +155,24 @@ def _decode_as(data: bytes, name: str, encoding: str) -> str:
     try:
         codec = codecs.lookup(encoding)
     except LookupError as exc:
-        raise InputError(f"unknown encoding '{encoding}' for --encoding; try utf-8, windows-1252 or latin-1") from exc
+        raise InputError(f"unknown encoding '{shorten(encoding)}' for --encoding; try utf-8, windows-1252 or latin-1") from exc
     for bom, bom_codec, _ in _BOMS:
         if data.startswith(bom) and codecs.lookup(bom_codec).name.split("-")[:2] == codec.name.split("-")[:2]:
             data = data[len(bom):]
             break
     try:
-        return data.decode(codec.name)
+        text = data.decode(codec.name)
+    except LookupError as exc:  # rot13, base64, hex, zlib: codecs Python knows, but no character sets
+        raise InputError(f"'{shorten(encoding)}' is not a text encoding; --encoding names the character set the "
+                         "file is written in, such as utf-8, windows-1252 or latin-1") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{name} is not valid {encoding} text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from exc
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:  # UTF-7 (and a few others) decode to halves of a character that no text holds
+        raise InputError(f"{name} is not valid {encoding} text: it decodes to a lone surrogate "
+                         f"(U+{ord(surrogate.group()):04X}, character {surrogate.start()}), half of a character; "
+                         "check the encoding, or convert the file to UTF-8")
+    return text
 
 
 def _decode_detected(data: bytes, name: str) -> str:

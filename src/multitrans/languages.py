@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import UserError
+from .errors import UserError, shorten
 
 __all__ = [
     "NORWEGIAN",
@@ -522,9 +522,9 @@ def _unknown_message(text: str) -> str:
     ordered = by_code + by_name if len(key) <= 3 else by_name + by_code
     unique = list(dict.fromkeys(ordered))[:5]
     if not unique:
-        return f"Unknown language {text!r}: not a language code or name that multitrans knows."
+        return f"Unknown language {shorten(text)!r}: not a language code or name that multitrans knows."
     listed = ", ".join(f"{c} ({_BY_CODE[c].name})" for c in unique)
-    return f"Unknown language {text!r}: did you mean {listed}?"
+    return f"Unknown language {shorten(text)!r}: did you mean {listed}?"
 
 
 def get(code: str) -> Language:

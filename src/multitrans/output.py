@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import stat
+import string
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -13,12 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from .errors import MultitransError, UserError
+from .errors import MultitransError, UserError, shorten
 
 DEFAULT_LAYOUT = "{lang}/{name}"
 ALIGNED_LAYOUT = "aligned/{name}.jsonl"
 # The project's own state under --out (translation memory, manifest, lock): no output may land in it.
 STATE_DIR = ".multitrans"
+# The fields a --layout template may use, as {lang}, {name}...; nothing else is filled in.
+LAYOUT_FIELDS = ("lang", "name", "stem", "ext", "path")
 
 
 class OutputError(UserError):
@@ -33,16 +36,30 @@ class WriteError(MultitransError):
     """The files could not be written (read-only directory, disk full...); none of them was left behind."""
 
 
-def output_path(out_dir: Path, layout: str, name: str, lang: str) -> Path:
-    """The file for `name` in `lang` under `out_dir`; refuses anything that would land outside it."""
+def fill_layout(layout: str, name: str, lang: str) -> str:
+    """`layout` with its fields filled for `name` in `lang`.
+
+    Only the plain fields LAYOUT_FIELDS name are allowed: `str.format` would also follow
+    attributes and indexes (`{name.__class__}`), conversions and nested format specs, none
+    of which makes a file name and all of which reach into Python objects."""
     pure = PurePosixPath(name)
     fields = {"lang": lang, "name": pure.name, "stem": pure.stem, "ext": pure.suffix, "path": name}
+    allowed = ", ".join(f"{{{f}}}" for f in LAYOUT_FIELDS)
     try:
-        relative = layout.format(**fields)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise OutputError(
-            f"bad --layout '{layout}': {exc}; use the fields {{lang}}, {{name}}, {{stem}}, {{ext}} and {{path}}"
-        ) from exc
+        parts = list(string.Formatter().parse(layout))
+    except ValueError as exc:
+        raise OutputError(f"bad --layout '{shorten(layout)}': {exc}; use the fields {allowed}") from exc
+    for _, field, spec, conversion in parts:
+        if field is not None and (field not in LAYOUT_FIELDS or spec or conversion):
+            written = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise OutputError(f"bad --layout '{shorten(layout)}': {shorten(written)} is not one of its fields; "
+                              f"use only {allowed}")
+    return "".join(literal + (fields[field] if field is not None else "") for literal, field, _, _ in parts)
+
+
+def output_path(out_dir: Path, layout: str, name: str, lang: str) -> Path:
+    """The file for `name` in `lang` under `out_dir`; refuses anything that would land outside it."""
+    relative = fill_layout(layout, name, lang)
     bad = next((c for c in relative if unicodedata.category(c) in ("Cc", "Cs")), None)
     if bad is not None:
         raise OutputError(f"the output name {relative!r} holds the control character {bad!r}; rename the input")
@@ -54,9 +71,9 @@ def output_path(out_dir: Path, layout: str, name: str, lang: str) -> Path:
         if root in plain.parents:  # the layout keeps it inside; a link on the way leads out
             raise OutputError(f"the output {plain.relative_to(root).as_posix()} for '{name}' leads through a link to "
                               f"{target}, outside the output directory {out_dir}; remove the link")
-        raise OutputError(f"--layout '{layout}' puts '{name}' at '{relative}', outside the output directory {out_dir}")
+        raise OutputError(f"--layout '{shorten(layout)}' puts '{name}' at '{shorten(relative)}', outside the output directory {out_dir}")
     if target.relative_to(root).parts[0] == STATE_DIR:
-        raise OutputError(f"--layout '{layout}' puts '{name}' at '{relative}', inside {STATE_DIR}/, "
+        raise OutputError(f"--layout '{shorten(layout)}' puts '{name}' at '{shorten(relative)}', inside {STATE_DIR}/, "
                           "which holds the translation memory and the job's state")
     return target
 
@@ -122,10 +139,8 @@ def _separates(layout: str, sources: Sequence[tuple[str, str]], targets: Sequenc
     """Does `layout` give every output of the run its own file (compared as normalised relative paths)?"""
     seen: set[str] = set()
     for _, name in sources:
-        pure = PurePosixPath(name)
         for lang, chosen in [*((t, layout) for t in targets), ("", aligned_layout)]:
-            fields = {"lang": lang, "name": pure.name, "stem": pure.stem, "ext": pure.suffix, "path": name}
-            relative = os.path.normpath(chosen.format(**fields))
+            relative = os.path.normpath(fill_layout(chosen, name, lang))
             if relative in seen:
                 return False
             seen.add(relative)

@@ -407,3 +407,13 @@ def test_a_bad_cp_value_names_the_file_and_unit() -> None:
         edited = xlf.replace("<target>DEN TAR 3 TIMER.</target>", f'<target>DEN<cp hex="{bad}"/></target>')
         with pytest.raises(XliffError, match=r"x\.xlf: unit u1: <cp hex=.* is not a Unicode code point"):
             import_xliff(edited, "x.xlf")
+
+
+@pytest.mark.parametrize("bad", ["D800", "dfff"])
+def test_a_cp_naming_a_lone_surrogate_is_refused_with_file_and_unit(bad: str) -> None:
+    """A surrogate half is no character: accepted, it failed later, writing the UTF-8 output."""
+    result = result_for(parse_document(MARKDOWN, "post.md"))
+    xlf = export_xliff(result, "de", IDENTITIES)
+    edited = xlf.replace("<target>DEN TAR 3 TIMER.</target>", f'<target>DEN<cp hex="{bad}"/></target>')
+    with pytest.raises(XliffError, match=rf"x\.xlf: unit u1: <cp hex='{bad}'> is a lone surrogate, not a character"):
+        import_xliff(edited, "x.xlf")

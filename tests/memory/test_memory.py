@@ -13,6 +13,7 @@ from fakes import Norwegian, make_doc, recording_setup
 from multitrans.api import translate_documents
 from multitrans.cli import app
 from multitrans.engines.identity import EngineIdentity, normalize
+from multitrans.errors import MultitransError, UserError
 from multitrans.memory.session import MemorySession, memory_session
 from multitrans.memory.store import Entry, TranslationMemory
 
@@ -263,3 +264,43 @@ def test_a_session_wraps_the_run_without_editing_the_plan_or_the_results(tmp_pat
         assert checked.translations == {("m", "nb", "de", "Ny."): "Neu.", ("m", "nb", "de", "Gammel."): "Alt."}
         assert session.counts.reused == 1 and session.counts.translated == 1
         assert len(tm.lookup([engine.identity().key("nb", "de", "Ny.")])) == 1  # the new one is remembered
+
+
+def test_a_memory_that_cannot_be_written_says_so_when_it_opens(tmp_path, monkeypatch):
+    """Read-only (file or folder): before, SQLite said so only at the first write, after all the
+    translation work, as "unexpected OperationalError"; now opening refuses it, as the user's to fix."""
+    path = tmp_path / "m.sqlite"
+    TranslationMemory(path).close()
+    connect = sqlite3.connect
+    monkeypatch.setattr("multitrans.memory.store.sqlite3.connect",
+                        lambda p, *a, **k: connect(f"file:{p}?mode=ro", *a, **{**k, "uri": True}))
+    with pytest.raises(UserError, match=r"m\.sqlite cannot be written \(attempt to write a readonly database\); "
+                                        r"make the file and its folder writable.*--no-memory"):
+        TranslationMemory(path)
+
+
+class _FullDisk:
+    """A connection whose writes fail as on a full disk; reads go through."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __getattr__(self, name: str):
+        return getattr(self.db, name)
+
+    def __enter__(self):
+        return self.db.__enter__()
+
+    def __exit__(self, *exc):
+        return self.db.__exit__(*exc)
+
+    def executemany(self, *args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_a_disk_failing_under_a_write_is_a_failure_of_the_run_not_the_users(tmp_path):
+    with TranslationMemory(tmp_path / "m.sqlite") as tm:
+        tm._db = _FullDisk(tm._db)  # type: ignore[assignment]
+        with pytest.raises(MultitransError, match="cannot write translation memory .*database or disk is full") as caught:
+            tm.store([entry("Hei.", "Hallo.")])
+        assert not isinstance(caught.value, UserError)

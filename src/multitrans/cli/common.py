@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from ..errors import MultitransError, UserError
+from ..errors import MultitransError, UserError, shorten
 
 if TYPE_CHECKING:
     from ..config.registry import Registry
@@ -48,17 +48,20 @@ NoMemory = Annotated[bool, typer.Option("--no-memory", help="Neither look up nor
 # those that translate also Device and Beam.  engine_setup turns them into a run's settings.
 ModelsFile = Annotated[Path | None, typer.Option("--models", help="Model registry to use instead of the built-in models.yaml.")]
 Offline = Annotated[bool, typer.Option(help="Use only models already on this machine; never touch the network.")]
-AllowPickle = Annotated[bool, typer.Option(
-    "--allow-pickle", help="Load models that only have pickled .bin weights (they can run code; trusted models only).")]
+# Deprecated, no effect: `.bin` weights are always read by torch's weights-only unpickler
+# (engines/hub.py).  Kept, hidden, so that scripts that pass it do not start failing.
+AllowPickle = Annotated[bool, typer.Option("--allow-pickle", hidden=True, help="Deprecated; has no effect.")]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
-Beam = Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")]
+Beam = Annotated[int | None, typer.Option(
+    min=1, show_default=False, help="Beam size (1 = greedy); default: each model's own setting.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def engine_setup(models: Path | None, offline: bool, allow_pickle: bool, device: str = "auto",
-                 beam: int = 1) -> tuple[Registry, EngineOptions]:
-    """The registry and engine options the model options ask for.
+                 beam: int | None = None) -> tuple[Registry, EngineOptions]:
+    """The registry and engine options the model options ask for (`allow_pickle`, the deprecated
+    --allow-pickle, changes nothing).
 
     --offline also sets HF_HUB_OFFLINE, so that the Hugging Face libraries themselves (a
     tokenizer's or a configuration's lookup) never reach for the network either.
@@ -67,10 +70,10 @@ def engine_setup(models: Path | None, offline: bool, allow_pickle: bool, device:
     from ..engines.base import EngineOptions
 
     if device not in DEVICES:
-        raise UserError(f"unknown --device '{device}'; use auto, cpu or cuda")
+        raise UserError(f"unknown --device '{shorten(device)}'; use auto, cpu or cuda")
     if offline:
         os.environ["HF_HUB_OFFLINE"] = "1"
-    options = EngineOptions(device=device, beam=beam, offline=offline, allow_pickle=allow_pickle)
+    options = EngineOptions(device=device, beam=beam, offline=offline)
     return load_registry(models), options
 
 

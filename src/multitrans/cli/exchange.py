@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UserError
+from ..errors import UserError, shorten
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -48,7 +48,7 @@ def export(
     models: ModelsFile = None,
     offline: Offline = False,
     device: Device = "auto",
-    beam: Beam = 1,
+    beam: Beam = None,
     allow_pickle: AllowPickle = False,
     memory: Memory = None,
     no_memory: NoMemory = False,
@@ -62,7 +62,7 @@ def export(
     from ..languages import parse_list
 
     if fmt not in ("xliff", "tmx"):
-        raise UserError(f"unknown --format '{fmt}'; use xliff or tmx")
+        raise UserError(f"unknown --format '{shorten(fmt)}'; use xliff or tmx")
     targets = parse_list(to)
     registry, options = engine_setup(models, offline, allow_pickle, device, beam)
     documents = [read_document(f, input_format) for f in files]
@@ -117,7 +117,7 @@ def review(
     models: ModelsFile = None,
     offline: Offline = False,
     device: Device = "auto",
-    beam: Beam = 1,
+    beam: Beam = None,
     allow_pickle: AllowPickle = False,
     memory: Annotated[Path | None, typer.Option("--memory", help="Translation memory to read (not written).")] = None,
     verbose: Verbose = False,

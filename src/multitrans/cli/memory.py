@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import UserError
+from ..errors import UserError, shorten
 from .common import Json, Memory, Verbose, handles_errors
 
 group = typer.Typer(no_args_is_help=True, help="Inspect, export and prune the translation memory.")
@@ -61,7 +61,7 @@ def memory_export(
     from ..memory.store import TranslationMemory
 
     if fmt not in ("tmx", "jsonl"):
-        raise UserError(f"unknown --format '{fmt}'; use tmx or jsonl")
+        raise UserError(f"unknown --format '{shorten(fmt)}'; use tmx or jsonl")
     src = normalize(source) if source else None
     tgt = normalize(target) if target else None
     with TranslationMemory(_memory_path(memory, out), readonly=True) as tm:

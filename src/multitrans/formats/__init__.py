@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from ..document import Document
-from ..errors import UserError
+from ..errors import UserError, shorten
 
 SUPPORTED = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
@@ -20,7 +20,7 @@ def format_for(name: str, explicit: str | None = None) -> str:
     """The format of a file, from `explicit` or its extension."""
     if explicit:
         if explicit not in set(SUPPORTED.values()):
-            raise UnsupportedFormat(f"unknown format '{explicit}'; use one of: {', '.join(sorted(set(SUPPORTED.values())))}")
+            raise UnsupportedFormat(f"unknown format '{shorten(explicit)}'; use one of: {', '.join(sorted(set(SUPPORTED.values())))}")
         return explicit
     suffix = PurePath(name).suffix.lower()
     if suffix not in SUPPORTED:

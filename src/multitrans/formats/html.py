@@ -20,7 +20,9 @@ text, in place, as protected spans (tag-aware masking, as in Firefox's translati
 the model sees the tags and the sentence around them, and a sentence whose tags came
 back changed is translated around them by the runner).  Inline code (`<code>`, `<kbd>`,
 `<samp>`, `<var>`), inline SVG and MathML, comments and anything marked
-`translate="no"` (or `class="notranslate"`) are protected whole.  `<script>`, `<style>`,
+`translate="no"` (or `class="notranslate"`) are protected whole; only the HTML inside an
+inline SVG's `<foreignObject>`, which a browser shows as page text, is translated (the SVG
+then ends the block, like any block-level element).  `<script>`, `<style>`,
 `<pre>`, `<template>`, `<textarea>` and embedded objects are never touched.
 
 A `<br>` ends a block, as a line break ends a sentence in plain text.  Inside a
@@ -61,8 +63,10 @@ _INLINE = frozenset(
 _OPAQUE_INLINE = frozenset("code kbd samp var svg math".split())
 # Elements left exactly as they are (contents and attributes): never a block, never inside one.
 _SKIPPED = frozenset(
-    "script style template pre textarea iframe object embed select canvas video audio noscript".split()
+    "script style template pre textarea iframe object embed select canvas video audio".split()
 )
+# Inside inline SVG, where the page's own HTML (and its text) can be again; lxml lower-cases the name.
+_FOREIGN = "foreignobject"
 _KINDS = {
     **{f"h{n}": "heading" for n in range(1, 7)},
     "li": "list_item", "dt": "list_item", "dd": "list_item",
@@ -224,6 +228,18 @@ def _untranslatable(node: etree._Element) -> bool:
     return node.get("translate", "").strip().lower() == "no" or "notranslate" in (node.get("class") or "").split()
 
 
+def _foreign_objects(svg: etree._Element) -> list[etree._Element]:
+    """The outermost `<foreignObject>`s of an inline SVG: HTML a browser renders as page text."""
+    found = []
+    for element in svg.iter(_FOREIGN):
+        parent = element.getparent()
+        while parent is not None and parent is not svg and parent.tag != _FOREIGN:
+            parent = parent.getparent()
+        if parent is svg:
+            found.append(element)
+    return found
+
+
 class _Marker:
     """Walks the tree and brackets every unit (a run of inline content, an attribute value) with markers."""
 
@@ -234,6 +250,10 @@ class _Marker:
     def visit(self, node: etree._Element, context: str) -> None:
         """A block-level node: skipped, or a container whose inline runs become blocks."""
         if _is_comment(node) or node.tag in _SKIPPED or _untranslatable(node):
+            return
+        if node.tag == "svg":  # only reached for an SVG holding HTML text: that text is translated
+            for foreign in _foreign_objects(node):
+                self.visit(foreign, context)
             return
         if node.tag == "head":
             for child in node:
@@ -263,6 +283,8 @@ class _Marker:
             return False
         if child.tag == "br":
             return True
+        if child.tag == "svg" and not _untranslatable(child):
+            return any((f.text or "").strip() or len(f) for f in _foreign_objects(child))
         if child.tag in _OPAQUE_INLINE or (_untranslatable(child) and child.tag in _INLINE):
             return False
         if child.tag not in _INLINE:

@@ -4,7 +4,9 @@ markdown-it-py (CommonMark, GFM tables and strikethrough, front matter) tells us
 is where; the text itself is always sliced out of the original input, never re-rendered,
 so `read(t, n).source == t` holds by construction: every character lands in exactly one
 literal or one block, in order.  Code, HTML blocks, front matter, thematic breaks,
-reference definitions and blank lines are simply never made into blocks.
+reference definitions and blank lines are simply never made into blocks.  Past
+MAX_NESTING levels markdown-it stops reading a container; such input is refused, since
+its text would otherwise stay untranslated without a word.
 
 Blocks hold the raw inline Markdown of a heading, paragraph or table cell; container
 prefixes (`#`, `>`, list markers, `|`) stay in the literals.  A paragraph wrapped over
@@ -35,6 +37,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..document import Document, Span, TemplateBuilder
+from ..errors import UserError
 
 _LINE_END = re.compile(r"\r\n?|\n")  # exactly the line endings markdown-it normalises to "\n"
 _BREAK = re.compile(r"( *|\\)\n[ \t]*")  # a soft or hard line break inside inline content
@@ -46,8 +49,17 @@ _CONTAINER_KIND = {"blockquote_open": "blockquote", "list_item_open": "list_item
 # character reference (`&lt;`), the two ways text can turn into markup a renderer acts on.
 _MARKUP_START = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)")
 
+# Nesting levels markdown-it parses (a list level takes two, a quote one): far past any article,
+# and few enough that the parser, which recurses once per level, stays inside Python's stack.
+MAX_NESTING = 100
+_SKIPPED = "multitrans_skipped_line"  # env key: the first line markdown-it skipped for nesting
+
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
 Region = tuple[int, int, str, list[Span]]  # start, end, kind, protected spans (block-relative)
+
+
+class MarkdownReadError(UserError):
+    """The input cannot be read whole as Markdown."""
 
 
 def escape_text(text: str, kind: str) -> str:
@@ -104,13 +116,31 @@ def _parser() -> MarkdownIt:
     `text_join` is off so escapes and entities stay `text_special` tokens holding their
     raw markup: then every text token is a verbatim slice of the inline source.
     """
-    md = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(front_matter_plugin)
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough"]).use(front_matter_plugin)
     md.disable("text_join")
+    md.block.tokenize = _noting_skipped(md.block.tokenize)  # type: ignore[method-assign]
     ruler = md.block.ruler
     for name in ("table", "heading", "lheading", "paragraph"):
         rule = ruler.__rules__[ruler.__find__(name)]  # no public getter; `at` would drop `alt`
         ruler.at(name, _recording_columns(rule.fn), {"alt": list(rule.alt)})
     return md
+
+
+def _noting_skipped(tokenize: Callable[[StateBlock, int, int], None]) -> Callable[[StateBlock, int, int], None]:
+    """Wrap the block tokenizer so that skipped content is noted, never lost unseen.
+
+    Past `maxNesting` levels markdown-it drops the rest of the container ("skip tail to
+    the end"): no tokens, so the text would stay in the layout, untranslated, without a
+    word.  The wrapper sees the same condition the tokenizer tests and records the line."""
+
+    def noted(state: StateBlock, start: int, end: int) -> None:
+        line = state.skipEmptyLines(start)
+        if state.level >= MAX_NESTING and line < end and state.sCount[line] >= state.blkIndent:
+            state.env.setdefault(_SKIPPED, line)
+        tokenize(state, start, end)
+
+    return noted
 
 
 _MD = _parser()
@@ -204,6 +234,12 @@ def read(text: str, name: str) -> Document:
     """Split a Markdown article into blocks and the layout around them."""
     env: dict[str, Any] = {}
     tokens = _MD.parse(text, env)
+    if _SKIPPED in env:
+        raise MarkdownReadError(
+            f"{name}:{env[_SKIPPED] + 1}: the Markdown is nested too deeply for the parser (it reads "
+            f"{MAX_NESTING - 1} quotes or {MAX_NESTING // 2 - 1} lists inside each other); its text "
+            "would stay untranslated, so nothing was translated: flatten it"
+        )
     lines = _line_bounds(text)
     regions: list[Region] = []
     containers: list[str] = []

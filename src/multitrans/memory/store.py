@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engines.identity import IDENTITY_FIELDS, EngineIdentity
-from ..errors import UserError
+from ..errors import MultitransError, UserError
 from ..pipeline.quality import HUMAN
 
 SCHEMA_VERSION = 1
@@ -65,6 +65,43 @@ CREATE INDEX IF NOT EXISTS segments_used ON segments (used);
 
 class MemoryFileError(UserError):
     """The memory file cannot be opened or is not a multitrans memory; the message is for the user."""
+
+
+class MemoryWriteFailed(MultitransError):
+    """The disk failed under the memory (full, an I/O error): a failure of the run, not the user's."""
+
+
+# SQLite's primary result codes (the low byte of `sqlite_errorcode`) and the messages it gives them,
+# for errors raised without a code; they say whose problem a failure is.
+_NOT_WRITABLE = {3: "access permission denied", 8: "attempt to write a readonly database",
+                 14: "unable to open database file"}
+_DISK_FAILED = {10: "disk I/O error", 13: "database or disk is full"}
+
+
+def _is(exc: sqlite3.Error, kinds: dict[int, str]) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in kinds
+    return any(message in str(exc) for message in kinds.values())
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> MultitransError:
+    """Why the memory could not be opened, as the user's problem (exit 2) or the run's (exit 3)."""
+    if _is(exc, _DISK_FAILED):
+        return MemoryWriteFailed(f"cannot open translation memory {path}: {exc} (is the disk full?); nothing was "
+                                 "translated")
+    if _is(exc, _NOT_WRITABLE):
+        return MemoryFileError(f"the translation memory {path} cannot be written ({exc}); make the file and its "
+                               "folder writable, pass --memory FILE somewhere writable, or run with --no-memory")
+    return MemoryFileError(f"cannot use translation memory {path}: {exc}")
+
+
+def _write_error(path: Path, exc: sqlite3.OperationalError) -> MultitransError:
+    """A write to the memory that failed after it opened: the translations of the run are not stored."""
+    if _is(exc, _NOT_WRITABLE):
+        return MemoryFileError(f"the translation memory {path} cannot be written ({exc}); make it writable, "
+                               "or run with --no-memory")
+    return MemoryWriteFailed(f"cannot write translation memory {path}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -106,8 +143,24 @@ class TranslationMemory:
                 self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a killed process
                 self._init_schema()
             self._check_schema()
+            if not readonly:
+                self._check_writable()
         except sqlite3.DatabaseError as exc:
-            raise MemoryFileError(f"cannot use translation memory {self.path}: {exc}") from exc
+            raise _open_error(self.path, exc) from exc
+        except OSError as exc:  # the folder for a new memory cannot be made
+            raise MemoryFileError(f"cannot create translation memory {self.path}: {exc.strerror or exc}; "
+                                  "pass --memory FILE somewhere writable, or --no-memory") from exc
+
+    def _check_writable(self) -> None:
+        """Fail now, before any engine runs, if the file opened but cannot be written (a read-only
+        file or folder): SQLite only says so at the first write, after the translation work."""
+        self._db.execute("SAVEPOINT probe")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            self._db.execute(f"PRAGMA user_version={int(version)}")
+        finally:
+            self._db.execute("ROLLBACK TO probe")
+            self._db.execute("RELEASE probe")
 
     def _init_schema(self) -> None:
         with self._db:
@@ -170,14 +223,17 @@ class TranslationMemory:
                                                e.translation, flags, e.attempt, now, now)))
             if len(batch) >= TRANSACTION_ROWS:
                 flush()
-        if batch:
-            flush()
-        keys = list(dict.fromkeys(used))
-        for start in range(0, len(keys), TRANSACTION_ROWS):
-            chunk = keys[start : start + TRANSACTION_ROWS]
-            with self._db:
-                self._db.execute(f"UPDATE segments SET used=? WHERE key IN ({','.join('?' * len(chunk))})",
-                                 [now, *chunk])
+        try:
+            if batch:
+                flush()
+            keys = list(dict.fromkeys(used))
+            for start in range(0, len(keys), TRANSACTION_ROWS):
+                chunk = keys[start : start + TRANSACTION_ROWS]
+                with self._db:
+                    self._db.execute(f"UPDATE segments SET used=? WHERE key IN ({','.join('?' * len(chunk))})",
+                                     [now, *chunk])
+        except sqlite3.OperationalError as exc:
+            raise _write_error(self.path, exc) from exc
         return added
 
     def entries(self, *, src: str | None = None, tgt: str | None = None) -> Iterator[dict[str, Any]]:
