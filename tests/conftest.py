@@ -91,6 +91,12 @@ def run_batch_cli(*args: str, timeout: float = 600) -> tuple[int, dict, str]:
     return done.returncode, summary, done.stderr
 
 
+def batch_succeeded(code: int, summary: dict) -> bool:
+    """A `batch` run that failed no document: exit 0, or 1 when only blocks no model could serve
+    were left untranslated (the sample article's English lines, offline), as `translate` does."""
+    return summary.get("failed") == [] and code == (1 if summary.get("with_problems") else 0)
+
+
 def output_files(out: Path) -> dict[str, bytes]:
     """Every published file under `out` (the .multitrans state left out), by relative path."""
     return {p.relative_to(out).as_posix(): p.read_bytes()
@@ -106,7 +112,7 @@ def norwegian_batch(norwegian_archive: Path, tmp_path_factory: pytest.TempPathFa
         pytest.skip("Apertium is not installed")
     out = tmp_path_factory.mktemp("clean") / "out"
     code, summary, stderr = run_batch_cli(str(norwegian_archive), "--to", "nn,da,sv", "--out", str(out))
-    assert code == 0, stderr
+    assert batch_succeeded(code, summary), stderr
     return out, summary
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import math
+import os
 import re
 import stat
 import time
@@ -26,7 +27,7 @@ from typing import IO, Any
 
 from ..engines.base import EngineOptions
 from ..engines.batching import cpu_count
-from ..errors import UserError
+from ..errors import UserError, shorten
 from .workers import (
     DocumentWorker,
     Executor,
@@ -41,11 +42,11 @@ from .workers import (
 )
 from ..languages import normalize as normalize_language
 from ..languages import parse_list
-from .manifest import ALIGNED, Expected, Manifest, Stale, document_entry, sha256_bytes
+from .manifest import ALIGNED, Expected, Manifest, Stale, document_entry, sha256_bytes, sha256_file
 from ..memory.session import no_lookup
 from ..memory.store import TranslationMemory
 from ..inputs import DEFAULT_MAX_BYTES, InputError, decode, not_regular, read_regular
-from ..output import OutputCollision, OutputError, output_path, plan_outputs, state_dir, write_atomic
+from ..output import OutputCollision, OutputError, fill_layout, output_path, plan_outputs, state_dir, write_atomic
 from ..config.registry import Registry, load_registry
 
 DEFAULT_GLOBS = ("*.txt", "*.md")
@@ -102,6 +103,16 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+def check_globs(globs: Sequence[str]) -> None:
+    """Globs match paths relative to the archive: one that is absolute or climbs out of it with
+    `..` could never match, and a job that silently finds nothing is refused instead."""
+    for pattern in globs:
+        parts = pattern.replace("\\", "/").split("/")
+        if pattern.startswith(("/", "~")) or (len(pattern) > 1 and pattern[1] == ":") or ".." in parts:
+            raise BatchError(f"--glob '{shorten(pattern)}' reaches outside the archive; globs match paths "
+                             "relative to the archive folder, e.g. --glob '*.txt' or --glob 'news/**/*.md'")
+
+
 def discover(archive: Path, globs: Sequence[str] = DEFAULT_GLOBS,
              exclude: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
     """The archive's articles as sorted relative POSIX paths, and warnings about what was passed over.
@@ -110,8 +121,7 @@ def discover(archive: Path, globs: Sequence[str] = DEFAULT_GLOBS,
     directory, when it lies inside the archive); symbolic links are followed only when
     they stay inside the archive.
     """
-    import os
-
+    check_globs(globs)
     root = archive.resolve()
     if not root.is_dir():
         raise BatchError(f"archive {archive} is not a directory")
@@ -192,6 +202,8 @@ class BatchSummary:
     executor: str = "local"
     workers: int = 1
     warnings: list[str] = field(default_factory=list)
+    orphaned: list[dict[str, str]] = field(default_factory=list)  # {"source", "output"}: left on disk
+    pruned: list[dict[str, str]] = field(default_factory=list)  # {"source", "output"}: removed by --prune
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -242,20 +254,34 @@ def _placeable(paths: list[str], out: Path, layout: str, codes: Sequence[str]) -
     """The documents whose every output has a valid place, and why each other has none.
 
     A layout that is wrong for every document stops the job; a name that cannot be written
-    (a control character in it, an output path that is a link out of --out) fails that
-    document alone, as the README promises, and the rest go on."""
+    (a control character in it, an output path that is a link) fails that document alone, as
+    the README promises, and the rest go on.  A link is refused even when it stays inside
+    --out: writing through it would overwrite the file it points to, another document's."""
     output_path(out, layout, "a.txt", codes[0])  # raises for the layout itself: that is every document's problem
     kept, rejected = [], {}
     for path in paths:
         try:
-            for key in codes:
-                output_path(out, layout, path, key)
-            output_path(out, BATCH_ALIGNED_LAYOUT, path, "")
+            for key, chosen in [*((code, layout) for code in codes), ("", BATCH_ALIGNED_LAYOUT)]:
+                output_path(out, chosen, path, key)
+                _refuse_link(out, fill_layout(chosen, path, key))
         except OutputError as exc:
             rejected[path] = str(exc)
             continue
         kept.append(path)
     return kept, rejected
+
+
+def _refuse_link(out: Path, relative: str) -> None:
+    plain = out / relative
+    if plain.is_symlink():
+        raise OutputError(f"the output {relative!r} is a link (to {os.readlink(plain)}); "
+                          "multitrans writes only regular files: remove the link")
+
+
+def printable(path: str) -> str:
+    """A document's path for a one-line message: control characters (a newline in a file name)
+    shown escaped, so that one document is one line of the summary."""
+    return path if path.isprintable() else ascii(path)[1:-1]
 
 
 def _read(path: Path) -> tuple[bytes | None, str | None]:
@@ -362,6 +388,7 @@ def run_batch(
     workers: int | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
     on_problem: Callable[[str], None] | None = None,
+    prune: bool = False,
     pool: Any = None,
     detector: Any = None,
 ) -> BatchSummary:
@@ -370,6 +397,8 @@ def run_batch(
     `registry` is a loaded registry or the path of a models.yaml (default: the built-in
     one).  `pool` and `detector` (tests) run the job in this process with those engines
     and that detector.  `on_problem` hears about each failed document as it happens.
+    Outputs of deleted sources are listed in the summary (`orphaned`), and with `prune`
+    removed (`pruned`): only files the manifest records, still holding what was written.
     """
     started = time.perf_counter()
     options = options or EngineOptions()
@@ -382,6 +411,7 @@ def run_batch(
     manifest: Manifest | None = None
     tm: TranslationMemory | None = None
     runner: Executor | None = None
+    aborted = False
     try:
         _remove_torn_writes(job)
         manifest = Manifest(state)
@@ -403,7 +433,7 @@ def run_batch(
             todo.append(Source(path, text, sha))
         for failure in summary.failed:
             if on_problem:
-                on_problem(f"{failure['document']}: {failure['error']}")
+                on_problem(f"{printable(failure['document'])}: {failure['error']}")
         if use_memory:
             tm = TranslationMemory(memory or default_memory_path(job.out))
         spec = JobSpec(job.targets, job.registry, options, source_lang, fmt)
@@ -435,10 +465,19 @@ def run_batch(
                                           summary.segments_translated, summary.segments_reused, summary.tokens,
                                           elapsed, eta))
         summary.problems = [{"problem": p, "documents": n} for p, n in problem_documents.most_common()]
+        found = orphans(manifest, job)
+        if prune:
+            removed = prune_orphans(manifest, job, found)
+            summary.pruned = [asdict(o) for o in removed]
+            found = [o for o in found if o not in removed]
+        summary.orphaned = [asdict(o) for o in found]
         manifest.save()
+    except BaseException:
+        aborted = True  # Ctrl-C included: the journal keeps every finished document for a rerun
+        raise
     finally:
         if runner is not None:
-            runner.close()
+            runner.close(abort=aborted)
         if manifest is not None:
             manifest.close()
         if tm is not None:
@@ -460,7 +499,7 @@ def _apply(result: GroupResult, job: _Job, manifest: Manifest, tm: TranslationMe
         if outcome.error is not None:
             summary.failed.append({"document": outcome.path, "error": outcome.error})
             if on_problem:
-                on_problem(f"{outcome.path}: {outcome.error}")
+                on_problem(f"{printable(outcome.path)}: {outcome.error}")
             continue
         written: dict[str, tuple[str, str]] = {}
         for key, relative in job.outputs[outcome.path].items():
@@ -552,3 +591,27 @@ def orphans(manifest: Manifest, job: _Job) -> list[Orphan]:
             if isinstance(relative, str) and relative not in owned and (job.out / relative).is_file():
                 found.append(Orphan(source, relative))
     return found
+
+
+def prune_orphans(manifest: Manifest, job: _Job, found: Sequence[Orphan]) -> list[Orphan]:
+    """Remove the orphaned outputs that still hold exactly what this job wrote (a file edited
+    since, or a link put in its place, is left alone and stays listed), then the folders that
+    leaves empty, and forget the deleted sources that have no output left."""
+    removed = []
+    for orphan in found:
+        path = job.out / orphan.output
+        recorded = manifest.documents.get(orphan.source, {}).get("outputs", {})
+        shas = {item.get("sha256") for item in recorded.values()
+                if isinstance(item, dict) and item.get("path") == orphan.output}
+        if path.is_symlink() or not path.is_file() or sha256_file(path) not in shas:
+            continue
+        path.unlink()
+        removed.append(orphan)
+        folder = path.parent
+        while folder != job.out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    left = {o.source for o in found if o not in removed}
+    for source in {o.source for o in removed} - left:
+        manifest.forget(source)
+    return removed

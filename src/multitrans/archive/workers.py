@@ -15,6 +15,7 @@ Parallelism never oversubscribes cores: N workers get cores // N threads each.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -233,7 +234,10 @@ class Executor(Protocol):
         """Process every group; yield results as they finish (in any order)."""
         ...
 
-    def close(self) -> None: ...
+    def close(self, abort: bool = False) -> None:
+        """Release the workers; `abort` (an interrupt) stops them where they are, without
+        waiting for the groups in flight: what was not returned is redone by a rerun."""
+        ...
 
 
 class InProcessExecutor:
@@ -248,7 +252,7 @@ class InProcessExecutor:
         for group in groups:
             yield self.worker.process(group)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.worker.close()
 
 
@@ -258,6 +262,9 @@ _PROCESS_WORKER: DocumentWorker | None = None
 def _start_process_worker(spec: JobSpec, memory_path: str | None, threads: int, parent: int, devices: Any) -> None:
     """Runs once in each worker process, before any model (or torch) is loaded."""
     global _PROCESS_WORKER
+    # Ctrl-C reaches the whole process group: the driver alone answers it, and stops the
+    # workers itself (LocalExecutor.close), instead of each printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = devices.get()
     limit_threads(threads)
@@ -307,7 +314,12 @@ class LocalExecutor:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             yield from (f.result() for f in done)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        if abort:
+            # A group can take minutes; Ctrl-C must not wait for it.  The pool offers no public
+            # way to stop running workers before Python 3.14 (terminate_workers).
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -410,7 +422,7 @@ class RayExecutor:
             running.pop(ready)
             yield ray.get(ready)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         ray = self._ray
         for actor in getattr(self, "_actors", []):
             ray.kill(actor)

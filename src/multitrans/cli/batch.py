@@ -18,6 +18,7 @@ import typer
 from ..errors import UserError
 from .annotations import annotations, github_line
 from .common import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     AllowPickle,
@@ -62,6 +63,8 @@ def batch(
     layout: Layout = "{lang}/{path}",
     check: Annotated[bool, typer.Option(
         "--check", help="Translate nothing; list stale or missing outputs and exit 1 if there are any.")] = False,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Remove the outputs of deleted sources (only files this job wrote and nobody changed since).")] = False,
     output_format: Annotated[CheckFormat, typer.Option(
         "--output-format", help="How --check lists stale outputs: text, github (one GitHub Actions ::warning "
                                 "annotation each) or json (as --json).")] = CheckFormat.text,
@@ -77,17 +80,19 @@ def batch(
     models: ModelsFile = None,
     offline: Offline = False,
     device: Device = "auto",
-    beam: Beam = 1,
+    beam: Beam = None,
     allow_pickle: AllowPickle = False,
     json_out: Json = False,
     verbose: Verbose = False,
 ) -> None:
     """Translate every article of an archive; reruns redo only what is stale, and a killed job resumes."""
-    from ..archive.job import DEFAULT_GLOBS, check_batch, run_batch
+    from ..archive.job import DEFAULT_GLOBS, check_batch, printable, run_batch
     from ..languages import parse_list
 
     if output_format is not CheckFormat.text and not check:
         raise UserError(f"--output-format {output_format.value} lists stale outputs: it goes with --check")
+    if prune and check:
+        raise UserError("--check changes nothing and --prune removes files: run `batch --prune` without --check")
     targets = parse_list(to)
     registry, options = engine_setup(models, offline, allow_pickle, device, beam)
     globs = tuple(glob) if glob else DEFAULT_GLOBS
@@ -109,7 +114,7 @@ def batch(
                 else:
                     typer.echo(f"would translate {stale.output} ({stale.reason})")
             for orphan in result.orphaned:
-                typer.echo(f"orphaned {orphan.output} (its source {orphan.source} is gone)")
+                typer.echo(f"orphaned {printable(orphan.output)} (its source {printable(orphan.source)} is gone)")
             documents = len(result.stale_documents)
             if result.stale:
                 typer.echo(f"{len(result.stale)} of {result.outputs} outputs ({documents} of {result.documents} "
@@ -121,19 +126,31 @@ def batch(
     display = _Progress(sys.stderr.isatty())
     try:
         summary = run_batch(archive, targets, out, memory=memory, use_memory=not no_memory, executor=executor,
-                            address=address, workers=workers, on_progress=display,
+                            address=address, workers=workers, on_progress=display, prune=prune,
                             on_problem=lambda line: display.echo(f"error: {line}"), **common)
+    except KeyboardInterrupt:
+        display.stop()
+        typer.echo("interrupted: every document finished so far is kept; run the same command again to resume",
+                   err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         display.stop()
     for warning in summary.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for problem in summary.problems:
         typer.echo(f"warning: {problem['problem']} ({problem['documents']} documents)", err=True)
+    for orphan in summary.orphaned:
+        typer.echo(f"warning: orphaned {printable(orphan['output'])} (its source {printable(orphan['source'])} is gone; "
+                   "--prune removes it)" if not prune else
+                   f"warning: orphaned {printable(orphan['output'])} kept: it changed since multitrans wrote it", err=True)
+    for pruned in summary.pruned:
+        typer.echo(f"removed {printable(pruned['output'])} (its source {printable(pruned['source'])} is gone)", err=True)
     if json_out:
         typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
         _print_summary(summary)
-    raise typer.Exit(EXIT_PROBLEMS if summary.failed else EXIT_OK)
+    # Like `translate`: blocks left in the source language are a problem worth a non-zero exit.
+    raise typer.Exit(EXIT_PROBLEMS if summary.failed or summary.with_problems else EXIT_OK)
 
 
 class _Progress:
@@ -189,6 +206,8 @@ def _print_summary(summary: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..archive.job import printable
+
     table = Table(title="batch summary", box=box.SIMPLE, show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -200,4 +219,4 @@ def _print_summary(summary: Any) -> None:
                           f"{'s' if summary.workers != 1 else ''})")
     Console(soft_wrap=True).print(table)
     for failure in summary.failed:
-        typer.echo(f"failed: {failure['document']}: {failure['error']}", err=True)
+        typer.echo(f"failed: {printable(failure['document'])}: {failure['error']}", err=True)

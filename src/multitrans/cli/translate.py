@@ -49,7 +49,7 @@ def translate(
     models: ModelsFile = None,
     offline: Offline = False,
     device: Device = "auto",
-    beam: Beam = 1,
+    beam: Beam = None,
     memory: Annotated[Path | None, typer.Option("--memory", help="Translation memory file; default: OUT/.multitrans/memory.sqlite (none when writing to stdout).")] = None,
     no_memory: NoMemory = False,
     glossary: Annotated[Path | None, typer.Option("--glossary", help="YAML with `keep:` (names never translated) and `terms:` (fixed translations per language).")] = None,
@@ -70,8 +70,8 @@ def translate(
     from ..pipeline.report import report as quality_report
 
     targets = parse_list(to)
-    if report is not None and report.is_dir():
-        raise UserError(f"--report {report} is a directory; name a file in it, e.g. --report {report / 'report.json'}")
+    if report is not None:
+        _check_report(report)
     registry, options = engine_setup(models, offline, allow_pickle, device, beam)
     terms = registry.glossary.merge(load_glossary(glossary)) if glossary else None
     limit = parse_size(max_size)
@@ -109,6 +109,18 @@ def translate(
         typer.echo(f"warning: {problem}", err=True)
     flagged = strict and bool(quality["flags"])
     raise typer.Exit(EXIT_PROBLEMS if problems or flagged else EXIT_OK)
+
+
+def _check_report(report: Path) -> None:
+    """Refuse a --report path that cannot be written before any translation is: it is written
+    last, and a failure then would come after the translations were published."""
+    if report.is_dir():
+        raise UserError(f"--report {report} is a directory; name a file in it, e.g. --report {report / 'report.json'}")
+    folder = report.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"--report {report}: {folder} is not a directory; name a file in a folder")
 
 
 def _print_quality(quality: dict[str, Any]) -> None:

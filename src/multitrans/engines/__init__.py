@@ -35,6 +35,13 @@ def load_engine(spec: ModelSpec, options: EngineOptions) -> Engine:
         converted = load_converted(spec, options)
         if converted is not None:
             return converted
+    if spec.engine in CONVERTIBLE and options.offline:
+        # Their modules import torch and transformers (over a second): a model that is not here
+        # is found out first, so that an offline run whose routes fall back to it never pays that.
+        from .hub import is_present, resolve_model_dir
+
+        if not is_present(spec, options.cache_dir):
+            resolve_model_dir(spec, options)  # raises ModelUnavailable, saying how to fetch it
     module_name, class_name = ENGINES[spec.engine]
     engine_class: type[Engine] = getattr(importlib.import_module(module_name), class_name)
     return engine_class(spec, options)
