@@ -132,7 +132,7 @@ class ScriptedDetector:
         self.doc_lang = doc_lang
         self.langs = langs or {}
 
-    def detect(self, text: str) -> Detected:
+    def detect(self, text: str, *, target: str | None = None) -> Detected:
         for marker, lang in self.langs.items():
             if marker in text:
                 return Detected(lang, 0.95)
@@ -236,7 +236,7 @@ class Norwegian:
     def detect_document(self, texts: Sequence[str]) -> DocumentDetected:
         return DocumentDetected("nb", 0.99, [Detected(None, 0.0) for _ in texts])
 
-    def detect(self, text: str) -> Detected:
+    def detect(self, text: str, *, target: str | None = None) -> Detected:
         return Detected(None, 0.0)
 
 

@@ -100,31 +100,18 @@ def prepare(
     return PreparedDocument(document, lang, confidence, block_langs, pieces)
 
 
-# With --from, a block leaves the named language only on strong evidence: another script, or at
-# least this many words that are not names, read this confidently as a language that is not a
-# close relative.  On NTREX's Bokmål lines 1-1000 no block leaves Bokmål with these (a German
-# misreading at 0.84, a Welsh one of a line of names at 0.99 stay), while 9 in 10 English or
-# German lines still do, and so do the sample article's English header and footer.
-NAMED_LEAVE_WORDS = 6
-NAMED_LEAVE_CONFIDENCE = 0.95
-
-
 def _named_block_language(guess: Detection, text: str, named: str) -> str:
     """A block's language when the user named the source: a misreading must never leave a
-    sentence of the named language untranslated, so the detector is overruled unless sure."""
+    sentence of the named language untranslated, so the detector is overruled unless sure:
+    another script, or strong evidence (detect.strong_evidence) of a language not close to it."""
+    from .pipeline.detect import strong_evidence
+
     lang = _block_language(guess.lang, named)
     if lang == named or get_language(lang).script != get_language(named).script:
         return lang
-    if _plain_words(text) >= NAMED_LEAVE_WORDS and guess.confidence >= NAMED_LEAVE_CONFIDENCE:
+    if strong_evidence(text, guess.confidence):
         return lang
     return named
-
-
-def _plain_words(text: str) -> int:
-    """Words that are not names or numbers: lower-case or all-capital words with no digit."""
-    return sum(1 for word in text.split()
-               if any(c.isalpha() for c in word) and not any(c.isdigit() for c in word)
-               and (word.isupper() or not word[:1].isupper()))
 
 
 def _block_language(guess: str | None, document_lang: str) -> str:

@@ -440,6 +440,65 @@ def test_danish_or_norwegian(detector: LanguageDetector, text: str, expected: st
     assert detector.detect(text).lang == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Real sentences (NTREX's Nynorsk and Leipzig's Bokmål and Nynorsk news) each standard's
+        # verb forms and endings settle, which were read as the other standard or as Swedish:
+        # Nynorsk synest, allereie, kjem, -heit, -inga, -ar(ar); Bokmål mener, man, -er(e).
+        ("Grahams stemme synest likevel sett i stein.", "nn"),
+        ("Rosa er venta å flytte seg direkte over Phoenix på tysdag, og kan gi regn allereie "
+         "seint måndag.", "nn"),
+        ("Namnet kjem av farge i spektrumet.", "nn"),
+        ("Etterforskinga fortset og politiet har uttalt at dei er i gang med å informere "
+         "familien til offeret.", "nn"),
+        ("Han styrta forbi tre Brighton-forsvarsspelarar og nådde open bane.", "nn"),
+        ("Mange mener at PTCA blir brukt altfor ofte.", "nb"),
+        ("Man skiller mellom diagonale, square og laterale gangarter.", "nb"),
+    ],
+)
+def test_verb_forms_and_endings_decide_bokmal_or_nynorsk(
+    detector: LanguageDetector, text: str, expected: str
+) -> None:
+    assert detector.detect(text).lang == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Apertium's real Nynorsk of NTREX Bokmål (lingua: Swedish, 99 %): its own words say Norwegian.
+        ("Bough er no ein gift mann, spleisa med ein ubåtkommandant, ei hysterisk "
+         "overklassedamerolle der Vicki Pepperdine er litt bortkasta.", "nn"),
+        # Apertium's Swedish with Norwegian words it did not know left in (lingua: Nynorsk).
+        ("Sky Bluesanfallsspelaren sände balen in i nätet rätt innan den var över dødlinja.", "sv"),
+        # NTREX's Swedish, read as Nynorsk and Bokmål; the names ("Köln") carry no weight.
+        ("Erdogan får ett blandat välkomnande i Köln", "sv"),
+        ("Det vore det första regnet i området under regnperioden.", "sv"),
+        ("\"Detta förnekande är argt,\" skrev Fleischer.", "sv"),
+        ("Erdogan får en blandet mottakelse i Köln", "nb"),
+    ],
+)
+def test_swedish_or_danish_and_norwegian_by_letters_and_function_words(
+    detector: LanguageDetector, text: str, expected: str
+) -> None:
+    assert detector.detect(text).lang == expected
+
+
+def test_a_target_bounds_which_high_accuracy_models_load() -> None:
+    """The quality check names the target: a random model's garbled output must not load the
+    high-accuracy models of whatever it resembles, only settle whether it is the target."""
+    fresh = LanguageDetector()
+    garbled = "kolo wanda perisi tamuna ke labi sorro"
+    fresh.detect(garbled, target="en")
+    assert fresh._precise_by_candidates == {}
+    fresh.detect(garbled)
+    assert fresh._precise_by_candidates  # without a target, the same text loads them
+    fresh._precise_by_candidates.clear()
+    # Where the target is one of the fast pass's candidates, they are asked (English, 51 %).
+    fresh.detect("The number of tsunami deaths in has risen to", target="en")
+    assert any("ENGLISH" in {c.name for c in key} for key in fresh._precise_by_candidates)
+
+
 def test_norwegian_without_markers_is_bokmal(detector: LanguageDetector) -> None:
     # Both standards write this sentence the same way.
     result = detector.detect("Det globale programmet skal styrke regional stabilitet i landet.")

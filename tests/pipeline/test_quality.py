@@ -207,3 +207,70 @@ def test_a_long_copy_between_close_languages_is_still_flagged():
     source = ("Regjeringen vil legge fram et nytt forslag om skatt på strøm og vannkraft i hele landet "
               "før sommeren kommer.")
     assert [f.code for f in Checker(ScriptedDetector()).check(source, source, "nb", "da")] == ["untranslated_copy"]
+
+
+# --- wrong_language on real output, with the real detector (issue 11) ----------------------------
+
+from multitrans.pipeline.detect import LanguageDetector  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def real_checker() -> Checker:
+    return Checker(LanguageDetector())
+
+
+@pytest.mark.parametrize("source, output, tgt", [
+    # NTREX Bokmål lines and Apertium's correct translations, each flagged wrong_language before.
+    # Nynorsk and Danish read as Swedish (100 %): their function words and æ/ø say otherwise.
+    ("Bough er nå en gift mann, spleiset med en ubåtkommandant, en hysterisk overklassedamerolle hvor Vicki "
+     "Pepperdine er litt bortkastet.",
+     "Bough er no ein gift mann, spleisa med ein ubåtkommandant, ei hysterisk overklassedamerolle der Vicki "
+     "Pepperdine er litt bortkasta.", "nn"),
+    ("Kl. 14 sto to politibiler bak sperringen, mens en tredje bil sto like utenfor.",
+     "Kl. 14 stod to politibilar bak sperringa, medan ein tredje bil stod like utanfor.", "nn"),
+    ("Bubba Watson og Webb Simpson hamlet lett opp med Sergio Garcia, morgenens fourballs-helt, da han var "
+     "partner med Alex Noren.",
+     "Bubba Watson og Webb Simpson hamlede let op med Sergio Garcia, morgenens fourballs-helt, da han var "
+     "partner med Alex Noren.", "da"),
+    # Swedish read as the source, Bokmål: Swedish letters and words, or too little to be sure of.
+    ("Han refererte til senatets domstolsutvalg og nevnte den demokratiske senatoren Dianne Feinstein ved "
+     "navn, hvorpå publikum buet høylydt.",
+     "Han refererade till senatens domstolurval och nämnde den demokratiska senatorn Dianne Feinstein vid "
+     "namn, hvorpå publik buat höglytt.", "sv"),
+    ("Chelsea spiller mot Videoton i Europaligaen i fotball for menn i London kl. 15.00 på torsdag.",
+     "Chelsea spelar mot Videoton i Europaligaen i fotboll för man i London kl. 15.00 på torsdag.", "sv"),
+    ("Almanakken: Oppfinneren av geigertelleren", "Almanakken: Uppfinnaren av geigertelleren", "sv"),
+    ("«Husker dere svaret hennes?", "«Minns ni hennes svar?", "sv"),
+    # Names read as another language (Welsh, Tagalog); without them the sentence is the target's.
+    ("Anmeldelse av Johnny English Strikes Again – blodfattig Rowan Atkinson i spionparodi",
+     "Melding av Johnny English Strikes Again – blodfattig Rowan Atkinson i spionparodi", "nn"),
+    ("Siktelsen vil bli gjennomgått av Public Prosecution Service.",
+     "Siktinga vil bli gjennomgått av Public Prosecution Service.", "nn"),
+    # A French quotation in the Bokmål text stays French.
+    ("Il faut bien le faire.", "Il faut bia le faire.", "nn"),
+])
+def test_correct_apertium_output_is_not_flagged(real_checker, source, output, tgt):
+    assert real_checker.check(source, output, "nb", tgt) == ()
+
+
+@pytest.mark.parametrize("source, output, tgt, reads_as", [
+    # A model that wrote another Scandinavian language than the Swedish asked for: Apertium's
+    # real Nynorsk and Danish of NTREX lines, offered as Swedish.
+    ("Han refererte til senatets domstolsutvalg og nevnte den demokratiske senatoren Dianne Feinstein ved "
+     "navn, hvorpå publikum buet høylydt.",
+     "Han refererte til domstolsutvalet til senatet og nemnde den demokratiske senatoren Dianne Feinstein ved "
+     "namn, der publikum bua høglydd.", "sv", "Norwegian Nynorsk (nn"),
+    ("Trump påsto at demokratene har som mål å «motstå og hindre».",
+     "Trump påstod, at demokraterne har som mål at «modstå og hindre».", "sv", "Danish (da"),
+    # ... and Swedish where Nynorsk was asked for, a Bokmål near-copy for Swedish, German for English.
+    ("Trump påsto at demokratene har som mål å «motstå og hindre».",
+     "Trump påstod att demokraterna har som mål att «motstå och hindra».", "nn", "Swedish (sv"),
+    ("Willoughby skal bli merkevareambassadør for M&S og skal erstatte Ant McPartlin som vert for "
+     "ITV-programmet I'm A Celebrity.",
+     "Willoughby skal bli merkevareambassadør for M&S og skal erstatta Ant McPartlin som vert for "
+     "ITV-programmet I'm A Celebrity.", "sv", "the source language (nb"),
+    ("Det er ikke sant, sa talsmannen i dag.", "Das ist nicht wahr, sagte der Sprecher heute.", "en", "German (de"),
+])
+def test_real_wrong_language_output_is_still_flagged(real_checker, source, output, tgt, reads_as):
+    flags = real_checker.check(source, output, "nb", tgt)
+    assert [f.code for f in flags] == ["wrong_language"] and reads_as in flags[0].detail

@@ -7,7 +7,9 @@ translated sentence is checked for the failures models are known for:
   source: the model copied or half-copied it).  Judged by the run's own
   `LanguageDetector`, only where the detector knows the target and is sure, which it
   never is on very short text; close languages it cannot reliably tell apart on a
-  sentence (Bokmål, Nynorsk and Danish; Croatian, Serbian and Bosnian...) do not count.
+  sentence (Bokmål, Nynorsk and Danish; Croatian, Serbian and Bosnian...) do not count,
+  nor does a reading that comes from what a translation rightly keeps: names, or a
+  foreign quotation the source holds too.
 * `length_ratio`: the output is much shorter or longer than the pair's languages
   explain (a dropped second half, a runaway generation).  Lengths are counted in
   characters without spaces or protected spans, scaled by how densely each script
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..document import Flag
 from ..languages import UnknownLanguage, are_close, count_unspaced, density
 from ..languages import name as language_name
+from .segment import count_span
 
 if TYPE_CHECKING:
     from .plan import TaskKey
@@ -72,10 +75,15 @@ _COPY_MIN_WORDS = 3  # a copied name or two-word phrase is often the right trans
 # Apertium sentences into Danish and Nynorsk were flagged as copies, none of more than 8
 # ordinary words.  A longer copy between them still is flagged.
 _CLOSE_COPY_MAX_WORDS = 12
+# Between close relatives (Bokmål into Swedish, say), a translation keeps the source's names,
+# numbers and many of its words, and a rule-based engine leaves the words it does not know
+# as they were: a short correct sentence can read as the source ("Almanakken: Uppfinnaren av
+# geigertelleren", nb 100 %).  Output into a close relative of the source is flagged as
+# another relative of both only on strong evidence (detect.strong_evidence).
 
 
 class Detector(Protocol):
-    def detect(self, text: str) -> Any: ...
+    def detect(self, text: str, *, target: str | None = None) -> Any: ...
 
 
 class Checker:
@@ -115,23 +123,43 @@ class Checker:
         if is_copy(source, output, spans, close=are_close(src, tgt, "output")):
             flags.append(Flag("untranslated_copy", "the output is the source text unchanged"))
         else:
-            wrong = self.wrong_language(output, src, tgt)
+            wrong = self.wrong_language(output, src, tgt, source)
             if wrong:
                 flags.append(Flag("wrong_language", wrong))
         return tuple(flags)
 
-    def wrong_language(self, output: str, src: str, tgt: str) -> str | None:
-        """Why `output` is not in `tgt`, or None when it is, or the detector cannot say."""
+    def wrong_language(self, output: str, src: str, tgt: str, source: str | None = None) -> str | None:
+        """Why `output` is not in `tgt`, or None when it is, or the detector cannot say.
+
+        The detector is told the target, so that its high-accuracy models are asked only
+        whether the output is in the target or a close rival, never loaded for whatever a
+        broken model's garbled output happens to resemble.
+        """
         if tgt not in self.detectable:
             return None
-        found = self.detector.detect(output)
+        found = self.detector.detect(output, target=tgt)
         lang = getattr(found, "lang", None)
         # Output in a close sibling of the target is not flagged (Apertium's Nynorsk without
         # marker words reads as Bokmål).
         if lang is None or lang == tgt or are_close(lang, tgt, "output"):
             return None
+        from .detect import strong_evidence, without_names
+
+        if are_close(src, tgt, "block") and are_close(lang, tgt, "block") and not strong_evidence(output, found.confidence):
+            return None
+        plain = without_names(output)
+        if plain != output and self._reads_as(plain, tgt, tgt):
+            return None  # the names read as it ("Johnny English Strikes Again" as Welsh), not the sentence
+        if source is not None and not are_close(lang, src, "block") and self._reads_as(source, lang, src):
+            return None  # kept from the source, as it should be (a French quotation in a Norwegian text)
         what = "the source language" if lang == src else language_name(lang)
         return f"reads as {what} ({lang}, {found.confidence:.0%} sure), not {language_name(tgt)}"
+
+    def _reads_as(self, text: str, lang: str, expected: str) -> bool:
+        """Whether `text`, expected to be in `expected`, reads as `lang` or a language too close
+        to it to tell apart."""
+        found = getattr(self.detector.detect(text, target=expected), "lang", None)
+        return found is not None and (found == lang or are_close(found, lang, "output"))
 
     @property
     def detectable(self) -> frozenset[str]:
@@ -146,7 +174,7 @@ class Checker:
 def lost_spans(output: str, spans: Sequence[str]) -> list[str]:
     """Spans that do not occur in `output` as often as they are listed."""
     needed = Counter(spans)
-    return [span for span, n in needed.items() if output.count(span) < n]
+    return [span for span, n in needed.items() if count_span(output, span) < n]
 
 
 def missing_terms(output: str, terms: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
