@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from multitrans.cli import app
 from multitrans.formats.text import read
-from multitrans.pipeline.segment import find_protected
+from multitrans.pipeline.segment import find_protected, is_acronym
 
 needs_apertium = pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed")
 pytestmark = pytest.mark.slow
@@ -31,9 +31,14 @@ def assert_same_structure(source: str, translated: str) -> None:
     assert [p for p in out.template if isinstance(p, str)] == [p for p in src.template if isinstance(p, str)]
 
 
-def assert_spans_kept(source_text: str, translation: str) -> None:
+def assert_spans_kept(source_text: str, translation: str, engine: str | None = None) -> None:
+    """Every protected span is in the translation; acronyms only where the engine must keep them
+    (a neural model may translate one: "FN" is "UN" in English)."""
     for start, end in find_protected(source_text):
-        assert source_text[start:end] in translation, source_text[start:end]
+        span = source_text[start:end]
+        if engine not in ("apertium", "copy", None) and is_acronym(span):
+            continue
+        assert span in translation, span
 
 
 def run_cli(args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
@@ -69,7 +74,7 @@ def test_main_job_offline_apertium_translates_norwegian_and_reports_english_line
     assert rows[1]["source"]["lang"] == "nb" and rows[1]["translations"]["da"]["engine"] == "apertium"
     for row in rows:
         for lang, t in row["translations"].items():
-            assert_spans_kept(row["source"]["text"], t["text"])
+            assert_spans_kept(row["source"]["text"], t["text"], t["engine"])
 
 
 def test_tiny_models_through_marian_and_nllb_deterministically(article, tiny_registry, tmp_path):
@@ -94,7 +99,7 @@ def test_tiny_models_through_marian_and_nllb_deterministically(article, tiny_reg
         assert text.count("\u00a0\n") == source.count("\u00a0\n")
     for row in rows:
         for t in row["translations"].values():
-            assert_spans_kept(row["source"]["text"], t["text"])
+            assert_spans_kept(row["source"]["text"], t["text"], t["engine"])
 
 
 def test_layout_template_and_markdown_keep_code_and_links(tiny_registry, tmp_path):

@@ -18,7 +18,7 @@ from fakes import Scripted, ScriptedDetector, pool_of, registry_of, reverse_word
 from multitrans.api import parse_document, translate_documents
 from multitrans.engines.base import EngineOptions
 from multitrans.config.glossary import Glossary
-from multitrans.pipeline.segment import find_protected
+from multitrans.pipeline.segment import find_protected, is_acronym
 
 WORDS = ["nord", "Korea", "har", "sendt", "containere", "med", "ammunisjon", "til", "Russland", "ifølge",
          "talsmann", "sier", "også", "økonomi", "året", "Kim", "Jong", "Un", "og", "det", "er", "ikke"]
@@ -108,6 +108,8 @@ def assert_structure_and_spans(document, result, targets=("en", "de")) -> None:
             spans = find_protected(block.text, (*block.protected, *GLOSSARY.keep_spans(block.text)))
             for start, end in spans:
                 piece = block.text[start:end]
+                if is_acronym(piece) and translation.engine not in ("apertium", "copy"):
+                    continue  # a neural model may translate an acronym ("FN" is "UN" in English)
                 assert translation.text.count(piece) >= block.text.count(piece), (piece, block.text, translation.text)
             if translation.engine == "nllb" and block.text.strip():
                 assert translation.attempt is not None

@@ -1,4 +1,4 @@
-"""Security: pickles refused unless allowed, no remote code, safe YAML, zero network when
+"""Security: pickles read only by the weights-only unpickler, no remote code, safe YAML, zero network when
 offline, output names that cannot leave --out, and input reads bounded in size."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import shutil
 import socket
 from pathlib import Path
@@ -35,54 +34,68 @@ class _Payload:
 
 
 def _pickled_copy(tiny_marian_dir: Path, target: Path, payload: object | None = None) -> Path:
-    """The tiny Marian with its weights as pytorch_model.bin only (or a hostile pickle there)."""
+    """The tiny Marian with its weights as pytorch_model.bin only, saved by torch as opus-mt
+    repositories publish them; with a payload, the weights carry it (a hostile checkpoint)."""
     import torch
     from safetensors.torch import load_file
 
     shutil.copytree(tiny_marian_dir, target)
     weights = target / "model.safetensors"
-    if payload is None:
-        torch.save(load_file(str(weights)), target / "pytorch_model.bin")
-    else:
-        (target / "pytorch_model.bin").write_bytes(pickle.dumps(payload))
+    state = load_file(str(weights))
+    if payload is not None:
+        state["payload"] = payload  # pickled with its __reduce__: unpickling it runs the command
+    torch.save(state, target / "pytorch_model.bin")
     weights.unlink()
     return target
 
 
-def _translate(tmp_path: Path, models: Path | str, *args: str, to: str = "en"):
+def _translate(tmp_path: Path, models: Path | str, *args: str, to: str = "en", out: Path | None = None):
     article = tmp_path / "a.txt"
     article.write_text(SENTENCE, encoding="utf-8")
-    out = tmp_path / "out"
+    out = out or tmp_path / "out"
     result = runner.invoke(app, ["translate", str(article), "--to", to, "--from", "nb", "--out", str(out),
                                  "--models", str(models), *NO_MEMORY, *args])
     return result, out
 
 
 @pytest.mark.slow
-def test_a_pickle_only_checkpoint_is_refused_unless_allowed(tmp_path, tiny_marian_dir):
+def test_a_clean_pickle_only_checkpoint_loads_as_the_safetensors_one_does(tmp_path, tiny_marian_dir):
+    """Many opus-mt repositories publish only pytorch_model.bin: it loads by default, through
+    torch's weights-only unpickler, and translates exactly as the same weights in safetensors."""
     pickled = _pickled_copy(tiny_marian_dir, tmp_path / "pickled")
-    models = tmp_path / "models.yaml"
-    models.write_text(f"models:\n  m: {{engine: marian, model: {pickled}}}\nroutes:\n  - {{from: nb, to: en, use: m}}\n")
-    refused, out = _translate(tmp_path, models, "--offline")
-    assert refused.exit_code == 1
-    assert "has no safetensors weights" in refused.output and "only pytorch_model.bin" in refused.output
-    assert "only with --allow-pickle" in refused.output
-    assert (out / "en" / "a.txt").read_text(encoding="utf-8") == SENTENCE
-    allowed, out = _translate(tmp_path, models, "--offline", "--allow-pickle")
-    assert "has no safetensors weights" not in allowed.output
-    row = json.loads((out / "aligned" / "a.txt.jsonl").read_text(encoding="utf-8"))
-    assert row["translations"]["en"]["engine"] == "marian"
+    outputs = []
+    for model in (pickled, tiny_marian_dir):
+        models = tmp_path / f"{model.name}.yaml"
+        models.write_text(f"models:\n  m: {{engine: marian, model: {model}}}\nroutes:\n  - {{from: nb, to: en, use: m}}\n")
+        result, _ = _translate(tmp_path, models, "--offline", out=tmp_path / model.name)
+        assert not [line for line in result.output.splitlines() if line.startswith("warning: m")], result.output
+        row = json.loads((tmp_path / model.name / "aligned" / "a.txt.jsonl").read_text(encoding="utf-8"))
+        assert row["translations"]["en"]["engine"] == "marian"
+        outputs.append(row["translations"]["en"]["text"])
+    assert outputs[0] == outputs[1]
 
 
 @pytest.mark.slow
-def test_a_hostile_pickle_is_never_opened_without_allow_pickle(tmp_path, tiny_marian_dir):
+@pytest.mark.parametrize("extra", [(), ("--allow-pickle",)])  # the deprecated flag changes nothing
+def test_a_hostile_pickle_is_refused_in_one_line_and_never_runs(tmp_path, tiny_marian_dir, extra):
     marker = tmp_path / "pwned"
     pickled = _pickled_copy(tiny_marian_dir, tmp_path / "hostile", payload=_Payload(marker))
+    assert b"system" in (pickled / "pytorch_model.bin").read_bytes() or _zip_mentions(pickled, b"system")
     models = tmp_path / "models.yaml"
     models.write_text(f"models:\n  m: {{engine: marian, model: {pickled}}}\nroutes:\n  - {{from: nb, to: en, use: m}}\n")
-    result, _ = _translate(tmp_path, models, "--offline")
-    assert result.exit_code == 1 and "has no safetensors weights" in result.output
+    result, out = _translate(tmp_path, models, "--offline", *extra)
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert "pytorch_model.bin" in line and "holds more than tensors" in line and "nothing in it was run" in line
     assert not marker.exists()
+    assert not (out / "en").exists()
+
+
+def _zip_mentions(model: Path, needle: bytes) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(model / "pytorch_model.bin") as bundle:
+        return any(needle in bundle.read(name) for name in bundle.namelist() if name.endswith(".pkl"))
 
 
 @pytest.mark.slow

@@ -82,7 +82,7 @@ def test_batch_hands_the_model_options_to_the_job(tmp_path, monkeypatch):
     result = runner.invoke(app, ["batch", str(tmp_path), "--to", "nn, Danish", "--offline", "--allow-pickle",
                                  "--device", "cpu", "--beam", "2"])
     assert result.exit_code == 2 and "stopped before translating" in result.output
-    assert seen["options"] == EngineOptions(device="cpu", beam=2, offline=True, allow_pickle=True)
+    assert seen["options"] == EngineOptions(device="cpu", beam=2, offline=True)  # --allow-pickle: deprecated, no effect
     assert seen["targets"] == ["nn", "da"]
     assert os.environ["HF_HUB_OFFLINE"] == "1"
 

@@ -108,11 +108,13 @@ def test_identity_is_the_package_name_and_version_and_check_predicts_it(engine, 
     identity = engine.identity()
     assert (identity.engine, identity.model, identity.revision) == ("argos", "translate-zh_en", "1.9")
     assert identity.runtime.startswith("ctranslate2-") and identity.quantization in ("int8", "float32")
-    assert json.loads(identity.decoding) == {"beam": 1}
+    assert json.loads(identity.decoding) == {"beam": 4}  # what argos-translate decodes with, unless --beam says
     expected = expected_identity(ModelSpec("zh-en", "argos", str(argos_zh_en)), EngineOptions(device="cpu"))
     assert expected.changes(identity.as_dict()) == []
     four = expected_identity(ModelSpec("zh-en", "argos", str(argos_zh_en)), EngineOptions(device="cpu", beam=4))
-    assert four.changes(identity.as_dict()) == ['decoding {"beam":1} → {"beam":4}']
+    assert four.changes(identity.as_dict()) == []  # the default, asked for: the same identity
+    greedy = expected_identity(ModelSpec("zh-en", "argos", str(argos_zh_en)), EngineOptions(device="cpu", beam=1))
+    assert greedy.changes(identity.as_dict()) == ['decoding {"beam":4} → {"beam":1}']
 
 
 def test_a_new_package_version_is_a_new_memory_key(engine, unpacked: Path, tmp_path: Path) -> None:
@@ -168,9 +170,11 @@ def test_batch_memory_check_and_xliff_with_an_argos_package(argos_zh_en: Path, t
     assert json.loads(first.stdout)["segments_translated"] >= 5
     aligned = [json.loads(line) for line in (tmp_path / "out" / "aligned" / "a.txt.jsonl").read_text().splitlines()]
     assert {(r["translations"]["en"]["engine"], r["translations"]["en"]["model"]) for r in aligned} == {("argos", "translate-zh_en")}
+    assert all(r["translations"]["en"]["decoding"] == {"beam": 4} for r in aligned)  # recorded, as used
     assert _cli("batch", str(archive), *common, "--check", cwd=tmp_path).returncode == 0
-    stale = _cli("batch", str(archive), *common, "--check", "--beam", "4", cwd=tmp_path)
-    assert stale.returncode == 1 and '{"beam":4}' in stale.stdout + stale.stderr
+    assert _cli("batch", str(archive), *common, "--check", "--beam", "4", cwd=tmp_path).returncode == 0  # the default
+    stale = _cli("batch", str(archive), *common, "--check", "--beam", "1", cwd=tmp_path)
+    assert stale.returncode == 1 and '{"beam":1}' in stale.stdout + stale.stderr
     (archive / "c.txt").write_text(CHINESE[0] + "\n", encoding="utf-8")  # a sentence the memory has
     again = _cli("batch", str(archive), *common, "--json", cwd=tmp_path)
     assert json.loads(again.stdout)["segments_reused"] >= 1 and json.loads(again.stdout)["segments_translated"] == 0
@@ -215,3 +219,33 @@ def test_models_pull_fetches_the_package_the_index_links_and_checks_its_digest(
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", (tmp_path / "gone").as_uri())
     assert pull("translate-zh_en", digest) == []  # present: the index is not even read
     assert "Argos package translate-zh_en 1.9" in said[-1]
+
+
+class _CountingTranslator:
+    """The engine's CTranslate2 translator, counting the batches it is given."""
+
+    def __init__(self, real) -> None:
+        self.real, self.batches = real, []
+
+    def translate_batch(self, batch, **kwargs):
+        self.batches.append(len(batch))
+        return self.real.translate_batch(batch, **kwargs)
+
+
+def test_beam_search_is_not_cut_into_a_batch_per_output_budget(engine) -> None:
+    """Beam 4 was twice as slow as bare CTranslate2: batches were cut wherever the rows' output
+    budgets differed, nearly one per input length.  Now only rows whose search reached their
+    own budget are searched again; every other row is what it is decoded alone."""
+    from multitrans.engines.base import Decoding
+
+    rows = [(text, "zh", "en") for text in CHINESE[:24]]
+    budgets = {engine.output_tokens(n) for n in engine.count_tokens([text for text, _, _ in rows])}
+    counting = _CountingTranslator(engine.translator)
+    engine.translator = counting
+    try:
+        together = engine.translate_multi(rows, decoding=Decoding(beam=4))
+    finally:
+        engine.translator = counting.real
+    assert len(budgets) > 10 and len(counting.batches) <= 4, counting.batches
+    alone = [engine.translate_multi([row], decoding=Decoding(beam=4))[0] for row in rows[:8]]
+    assert together[:8] == alone

@@ -294,12 +294,22 @@ def test_cached_hub_snapshot_serves_offline(tiny_marian_dir: Path, tmp_path: Pat
     assert len(engine.translate(["Hei."], "nb", "de")) == 1
 
 
-def test_pickle_only_checkpoint_is_refused(tmp_path: Path) -> None:
+def test_a_checkpoint_without_weights_is_refused(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"model_type": "marian"}')
-    (tmp_path / "pytorch_model.bin").write_bytes(b"not really a pickle")
-    with pytest.raises(EngineError, match=r"safetensors.*pytorch_model\.bin") as caught:
+    with pytest.raises(EngineError, match=r"no weights .*neither model\.safetensors nor pytorch_model\.bin") as caught:
         load_engine(marian_spec(tmp_path), EngineOptions(device="cpu"))
     assert not isinstance(caught.value, ModelUnavailable)
+
+
+def test_bin_weights_are_read_only_by_the_weights_only_unpickler(tmp_path: Path, monkeypatch) -> None:
+    """Safetensors when present; else `.bin` through torch's weights-only unpickler; never remote code."""
+    from multitrans.engines.hub import load_options
+
+    (tmp_path / "pytorch_model.bin").write_bytes(b"")
+    assert load_options(tmp_path) == {"local_files_only": True, "trust_remote_code": False,
+                                      "use_safetensors": False, "weights_only": True}
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    assert load_options(tmp_path)["use_safetensors"] is True
 
 
 def test_importing_engines_does_not_import_torch() -> None:
@@ -307,3 +317,36 @@ def test_importing_engines_does_not_import_torch() -> None:
     src = str(ROOT / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
     assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
+
+
+def test_the_default_beam_is_the_checkpoints_own_and_check_foresees_it(tiny_marian_dir: Path, tmp_path: Path) -> None:
+    """opus-mt checkpoints (and the tiny one, which mirrors them) say num_beams 4; --beam overrides.
+    A checkpoint that says nothing decodes greedily, with the identity (memory key) it always had."""
+    import json
+
+    from multitrans.engines.identity import expected_identity
+
+    plain = tmp_path / "plain"
+    shutil.copytree(tiny_marian_dir, plain)
+    config = json.loads((plain / "generation_config.json").read_text())
+    del config["num_beams"]
+    (plain / "generation_config.json").write_text(json.dumps(config))
+    for directory, options, beam in ((tiny_marian_dir, EngineOptions(device="cpu"), 4),
+                                     (tiny_marian_dir, EngineOptions(device="cpu", beam=1), 1),
+                                     (plain, EngineOptions(device="cpu"), 1)):
+        spec = marian_spec(directory, runtime="transformers")
+        engine = load_engine(spec, options)
+        assert engine.beam == beam and engine.identity().decoding == f'{{"beam":{beam}}}'
+        assert expected_identity(spec, options).changes(engine.identity().as_dict()) == []
+
+
+def test_a_broken_bin_is_a_broken_model_not_a_hostile_one(tiny_marian_dir: Path, tmp_path: Path) -> None:
+    from multitrans.engines.base import UnsafeCheckpoint
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_marian_dir, broken)
+    (broken / "model.safetensors").unlink()
+    (broken / "pytorch_model.bin").write_bytes(b"not really a pickle")
+    with pytest.raises(EngineError, match="could not be loaded") as caught:
+        load_engine(marian_spec(broken, runtime="transformers"), EngineOptions(device="cpu"))
+    assert not isinstance(caught.value, UnsafeCheckpoint)

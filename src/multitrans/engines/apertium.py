@@ -30,6 +30,11 @@ INSTALL_HINT = "install it with: apt-get install apertium apertium-nno-nob apert
 
 
 class ApertiumEngine(Engine):
+    keeps_acronyms = True
+    # Each call starts the Apertium pipeline (about 0.6 s): in calls of 64 rows, 20,000 one-line
+    # paragraphs paid that 313 times, three minutes.  One call per 4,000 rows still shows progress.
+    multi_chunk = 4000
+
     @property
     def model_id(self) -> str:
         return "apertium"
@@ -66,10 +71,18 @@ class ApertiumEngine(Engine):
             return []
         mode = self.mode(src, tgt)
         lines = [s.replace("\n", " ") for s in segments]
+        return [self._clean(t, s) for t, s in zip(self._translate_lines(mode, lines), lines)]
+
+    def _translate_lines(self, mode: str, lines: list[str]) -> list[str]:
+        """One call for all lines; where Apertium merged or split paragraphs, each half again,
+        down to one line per call (a few calls for one odd line, not one call per line)."""
         translated = _paragraphs(self._run(mode, "".join(_paragraph(line) for line in lines)))
-        if len(translated) != len(lines):  # Apertium merged or split paragraphs: fall back to one call each
-            translated = ["".join(_paragraphs(self._run(mode, _paragraph(line)))) for line in lines]
-        return [self._clean(t, s) for t, s in zip(translated, lines)]
+        if len(translated) == len(lines):
+            return translated
+        if len(lines) == 1:
+            return ["".join(translated)]
+        half = len(lines) // 2
+        return self._translate_lines(mode, lines[:half]) + self._translate_lines(mode, lines[half:])
 
     def _run(self, mode: str, text: str) -> str:
         try:

@@ -33,6 +33,7 @@ from ..output import staged_dir
 from .base import EngineError, EngineOptions, ModelSpec, ModelUnavailable
 from .convert import cache_root
 from .ct2 import Ct2Engine, Row, compute_type, ct2_device
+from .identity import ARGOS_BEAM
 
 METADATA = "metadata.json"
 SHIPPED_QUANTIZATION = "int8"  # argos-train quantizes every package's CTranslate2 model to int8
@@ -220,6 +221,7 @@ class ArgosEngine(Ct2Engine):
 
     def _read_model_facts(self) -> None:
         self.min_new_tokens = self.max_new_tokens = None
+        self.model_beam = ARGOS_BEAM  # a package says nothing; this is what argos-translate uses
         self.model_limit = DEFAULT_INPUT_LIMIT
         self.decoder_shape = (6, 512, len(self._target_vocabulary))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UserError
-from .identity import EngineIdentity, decoding_json, native_runtime
+from .identity import RULE_BASED, EngineIdentity, decoding_json, native_runtime
 
 
 MULTI_CHUNK = 64  # rows per `translate` call in the default `translate_multi`
@@ -26,6 +26,11 @@ class EngineError(UserError):
 
 class OptionsError(EngineError):
     """The run's options cannot work with any model (e.g. --device cuda without a GPU): stop, don't fall back."""
+
+
+class UnsafeCheckpoint(OptionsError):
+    """A model's `.bin` weights hold more than tensors: a pickle that would run code when loaded.
+    The run stops rather than passing to the next route, so a tampered checkpoint is noticed."""
 
 
 class ModelUnavailable(EngineError):
@@ -60,11 +65,10 @@ class EngineOptions:
     """Run-wide settings every engine receives."""
 
     device: str = "auto"  # auto | cpu | cuda
-    beam: int = 1
+    beam: int | None = None  # --beam; None: each model's own setting (Engine.default_beam)
     offline: bool = False
     batch_size: int | None = None  # most rows per batch; None: the device's token budget decides (engines/batching.py)
     cache_dir: str | None = None
-    allow_pickle: bool = False  # load pickled .bin weights (they can run code when unpickled); --allow-pickle
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,12 @@ class Engine(ABC):
     # Whether `translate` honours its `decoding` argument.  Callers pass `decoding` only
     # to engines that set this, so an engine written before the argument existed keeps working.
     tunable_decoding: bool = False
+    # Whether acronyms ("AM", "EM24") must come through letter for letter.  A rule-based engine
+    # takes them for words of its dictionary (Apertium made "AM" "AMMA"); a neural model has
+    # learned where one is translated ("FN" is "UN" in English), so for it they are not required.
+    keeps_acronyms: bool = False
+    # Rows per `translate` call in the default `translate_multi`: small, so progress moves.
+    multi_chunk: int = MULTI_CHUNK
 
     def __init__(self, spec: ModelSpec, options: EngineOptions) -> None:
         self.spec = spec
@@ -133,7 +143,24 @@ class Engine(ABC):
         the batch manifest, XLIFF and TMX all use (see engines/identity.py)."""
         return EngineIdentity(self.spec.engine, self.model_id, self.revision,
                               self.runtime or native_runtime(self.spec.engine), self.quantization,
-                              decoding_json(self.spec, self.options))
+                              decoding_json(self.decoding))
+
+    @property
+    def default_beam(self) -> int:
+        """The beam the model's own configuration decodes with (opus-mt checkpoints say 4 in
+        generation_config.json); 1 where it says nothing."""
+        return 1
+
+    @property
+    def beam(self) -> int:
+        """The run's beam: --beam when given, else the model's own."""
+        return self.options.beam or self.default_beam
+
+    @property
+    def decoding(self) -> dict[str, Any]:
+        """The decoding options that change this engine's output (in the identity and the aligned
+        record); none for rule-based engines."""
+        return {} if self.spec.engine in RULE_BASED else {"beam": self.beam}
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Input length as the model sees it; engines with a tokenizer override this."""
@@ -176,8 +203,8 @@ class Engine(ABC):
         for index, (_, src, tgt) in enumerate(rows):
             by_pair.setdefault((src, tgt), []).append(index)
         for (src, tgt), indices in by_pair.items():
-            for start in range(0, len(indices), MULTI_CHUNK):
-                chunk = indices[start : start + MULTI_CHUNK]
+            for start in range(0, len(indices), self.multi_chunk):
+                chunk = indices[start : start + self.multi_chunk]
                 texts = [rows[i][0] for i in chunk]
                 if decoding is not None and self.tunable_decoding:
                     translated = self.translate(texts, src, tgt, decoding=decoding)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 from collections.abc import Callable
@@ -185,21 +186,18 @@ def _origin(spec: ModelSpec, source: Path) -> str:
 
 
 def _run_converter(spec: ModelSpec, source: Path, output: Path, quantization: str) -> None:
-    """CTranslate2's converter, loading the checkpoint the way multitrans does: local files
-    only, no remote code, safetensors whenever the directory has them (hub.py already
-    refused pickle-only checkpoints unless the user allowed them)."""
+    """CTranslate2's converter, loading the checkpoint the way multitrans does (`hub.load_options`:
+    local files only, no remote code, safetensors when present, else the weights-only unpickler)."""
     from ctranslate2.converters import TransformersConverter
     from transformers.utils import logging as hf_logging
 
+    from .hub import load_options, unsafe_checkpoint
+
     hf_logging.disable_progress_bar()
-    safetensors = any(source.glob("*.safetensors"))
 
     class Converter(TransformersConverter):
         def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
-            return model_class.from_pretrained(
-                model_name_or_path, use_safetensors=True if safetensors else None,
-                local_files_only=True, trust_remote_code=False, **kwargs,
-            )
+            return model_class.from_pretrained(model_name_or_path, **{**kwargs, **load_options(source)})
 
         def load_tokenizer(self, tokenizer_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
             return tokenizer_class.from_pretrained(model_name_or_path, local_files_only=True,
@@ -207,7 +205,10 @@ def _run_converter(spec: ModelSpec, source: Path, output: Path, quantization: st
 
     try:
         Converter(str(source)).convert(str(output), quantization=quantization, force=True)
-    except (ValueError, OSError, RuntimeError, NotImplementedError) as err:
+    except (ValueError, OSError, RuntimeError, NotImplementedError, pickle.UnpicklingError) as err:
+        unsafe = unsafe_checkpoint(err, spec, source)
+        if unsafe is not None:
+            raise unsafe from err
         raise ConversionError(f"Model {spec.name} ({source}) could not be converted to CTranslate2: "
                               f"{type(err).__name__}: {err}") from err
 

@@ -1,9 +1,10 @@
 """Where a model's files come from: a local directory, or the Hugging Face cache.
 
-Only configuration, tokenizer and safetensors files are ever fetched: the `.bin`,
-`.h5` and `.ot` copies of the same weights are gigabytes we would never load
-(pickles can run code when unpickled), so they are neither downloaded nor accepted,
-unless the user passes --allow-pickle for a model that has no safetensors weights.
+Only configuration, tokenizer and weight files are ever fetched: safetensors where the
+model publishes them; `pytorch_model.bin` only for a model that publishes nothing else (many
+opus-mt repositories), which is then loaded with torch's weights-only unpickler and never
+unpickled fully (see transformers_common.py).  The `.h5`, `.msgpack` and `.ot` copies of the
+same weights are gigabytes we would never load, so they are never downloaded.
 
 Nothing here may hang a run for minutes when the Hub is unreachable.
 `snapshot_download` asks the Hub for the repository's files without a timeout
@@ -15,7 +16,10 @@ by default).
 
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
+from typing import Any
 
 from huggingface_hub import HfApi, constants, snapshot_download
 from huggingface_hub.errors import (
@@ -28,7 +32,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
-from .base import EngineError, EngineOptions, ModelSpec, ModelUnavailable
+from .base import EngineError, EngineOptions, ModelSpec, ModelUnavailable, UnsafeCheckpoint
 
 try:
     import httpx2 as _httpx  # huggingface_hub 2.x talks through this httpx fork
@@ -51,7 +55,9 @@ ALLOW_PATTERNS = [
     "*.safetensors.index.json",
 ]
 
-# Fetched only with --allow-pickle, for models that publish no safetensors weights.
+_REFUSED_GLOBAL = re.compile(r"unsupported GLOBAL (\S+?)(?: whose|\s|$)", re.IGNORECASE)
+
+# Fetched only for models that publish no safetensors weights.
 PICKLE_PATTERNS = ["pytorch_model.bin", "pytorch_model-*.bin", "pytorch_model.bin.index.json"]
 
 PULL_COMMAND = "multitrans models pull --to LANGS --from LANGS"
@@ -64,9 +70,8 @@ def resolve_model_dir(spec: ModelSpec, options: EngineOptions) -> Path:
     """The directory holding the model's files, downloading them if allowed and needed."""
     local = _local_dir(spec)
     if local is not None:
-        return require_safetensors(local, spec, options.allow_pickle)
-    directory = _snapshot(spec, options.cache_dir, offline=options.offline, allow_pickle=options.allow_pickle)
-    return require_safetensors(directory, spec, options.allow_pickle)
+        return require_weights(local, spec)
+    return require_weights(_snapshot(spec, options.cache_dir, offline=options.offline), spec)
 
 
 def is_present(spec: ModelSpec, cache_dir: str | None = None) -> bool:
@@ -83,26 +88,59 @@ def is_present(spec: ModelSpec, cache_dir: str | None = None) -> bool:
     return True
 
 
+def cached_model_dir(spec: ModelSpec, cache_dir: str | None = None) -> Path | None:
+    """The model's directory when it is on this machine (a local directory or a cached hub
+    snapshot), without touching the network; None otherwise."""
+    try:
+        local = _local_dir(spec)
+        return local if local is not None else _cached_snapshot(_repo_id(spec), spec.revision, cache_dir)
+    except (EngineError, LocalEntryNotFoundError):
+        return None
+
+
 def pull(spec: ModelSpec, cache_dir: str | None = None) -> Path:
     """Download the model into the cache (or check it is there) so later runs can be offline."""
     return resolve_model_dir(spec, EngineOptions(offline=False, cache_dir=cache_dir))
 
 
-def require_safetensors(directory: Path, spec: ModelSpec, allow_pickle: bool = False) -> Path:
-    """Refuse checkpoints whose weights exist only as pickles, which can execute code when loaded,
-    unless the user vouched for them with --allow-pickle."""
-    if any(directory.glob("*.safetensors")):
+def require_weights(directory: Path, spec: ModelSpec) -> Path:
+    """`directory`, when it holds weights multitrans can load: safetensors, or PyTorch `.bin`
+    files (read by the weights-only unpickler)."""
+    if has_safetensors(directory) or any(directory.glob("*.bin")):
         return directory
-    pickles = sorted(p.name for p in directory.glob("*.bin"))
-    if pickles and allow_pickle:
-        return directory
-    found = f"only {', '.join(pickles)}" if pickles else "no weights at all"
-    advice = (
-        "multitrans loads pickled .bin checkpoints only with --allow-pickle (do that only for a model you trust), "
-        "or point `model`/`revision` in models.yaml at one with model.safetensors."
-        if pickles else "point `model`/`revision` in models.yaml at one with model.safetensors."
-    )
-    raise EngineError(f"Model {_label(spec)} has no safetensors weights in {directory} ({found}); {advice}")
+    raise EngineError(f"Model {_label(spec)} has no weights in {directory} (neither model.safetensors nor "
+                      "pytorch_model.bin); point `model`/`revision` in models.yaml at a complete checkpoint.")
+
+
+def has_safetensors(directory: Path) -> bool:
+    """Whether the checkpoint has safetensors weights, which are then the only ones loaded."""
+    return any(directory.glob("*.safetensors"))
+
+
+def load_options(directory: Path) -> dict[str, Any]:
+    """How `from_pretrained` reads a vetted checkpoint: local files only, never remote code, and
+    safetensors when it has them, else `.bin` through torch's weights-only unpickler (which
+    accepts tensors and plain containers and refuses anything that would run code)."""
+    return {"local_files_only": True, "trust_remote_code": False,
+            "use_safetensors": has_safetensors(directory), "weights_only": True}
+
+
+def unsafe_checkpoint(err: BaseException, spec: ModelSpec, directory: Path) -> UnsafeCheckpoint | None:
+    """The one-line refusal for a load that failed because the weights-only unpickler met more
+    than tensors; None when `err` is some other failure."""
+    # torch's weights-only unpickler names the callable it refused ("unsupported GLOBAL
+    # posix.system"); a file that is merely broken fails otherwise ("Unsupported operand") and
+    # is reported as a broken model directory.
+    found = None
+    while err is not None and found is None:
+        found = _REFUSED_GLOBAL.search(str(err)) if isinstance(err, pickle.UnpicklingError) else None
+        err = err.__cause__ or err.__context__  # type: ignore[assignment]
+    if found is None:
+        return None
+    files = ", ".join(sorted(p.name for p in directory.glob("*.bin"))) or "its .bin weights"
+    return UnsafeCheckpoint(f"Model {_label(spec)}: {files} in {directory} holds more than tensors (a pickle that "
+                            f"would call {found.group(1)} when loaded); refused, nothing in it was run. Use a "
+                            "checkpoint with model.safetensors, or re-save the weights from a source you trust.")
 
 
 def _local_dir(spec: ModelSpec) -> Path | None:
@@ -125,29 +163,30 @@ def _repo_id(spec: ModelSpec) -> str:
     return repo_id
 
 
-def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool, allow_pickle: bool = False) -> Path:
-    """Fetch (or find in the cache) the snapshot; every failure becomes one user-facing line."""
+def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
+    """Fetch (or find in the cache) the snapshot; every failure becomes one user-facing line.
+    The `.bin` weights are fetched only when the safetensors ones turn out not to exist."""
     repo_id = _repo_id(spec)
     why_local = "offline mode" if offline else _unreachable_reason(spec, repo_id)
-    patterns = [*ALLOW_PATTERNS, *PICKLE_PATTERNS] if allow_pickle else ALLOW_PATTERNS
     if why_local is not None:
         try:
-            return _cached_snapshot(repo_id, spec.revision, cache_dir, patterns)
+            return _cached_snapshot(repo_id, spec.revision, cache_dir, [*ALLOW_PATTERNS, *PICKLE_PATTERNS])
         except LocalEntryNotFoundError as err:
             raise ModelUnavailable(_unavailable_message(spec, why_local)) from err
     try:
-        directory = snapshot_download(
-            repo_id,
-            revision=spec.revision,
-            cache_dir=cache_dir,
-            allow_patterns=patterns,
-            etag_timeout=constants.HF_HUB_ETAG_TIMEOUT,
-        )
+        directory = Path(_download(spec, repo_id, cache_dir, ALLOW_PATTERNS))
+        if not has_safetensors(directory):
+            directory = Path(_download(spec, repo_id, cache_dir, [*ALLOW_PATTERNS, *PICKLE_PATTERNS]))
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:
         raise _not_on_hub(spec, err) from err
     except _NETWORK_ERRORS as err:
         raise ModelUnavailable(_unavailable_message(spec, f"the download failed ({_brief(err)})")) from err
-    return Path(directory)
+    return directory
+
+
+def _download(spec: ModelSpec, repo_id: str, cache_dir: str | None, patterns: list[str]) -> str:
+    return snapshot_download(repo_id, revision=spec.revision, cache_dir=cache_dir, allow_patterns=patterns,
+                             etag_timeout=constants.HF_HUB_ETAG_TIMEOUT)
 
 
 def _cached_snapshot(

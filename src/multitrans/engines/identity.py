@@ -30,6 +30,9 @@ CTRANSLATE2 = "ctranslate2"
 CONVERTIBLE = frozenset({"marian", "nllb"})
 RULE_BASED = frozenset({"apertium"})  # engines without decoding options
 CT2_PACKAGED = frozenset({"argos"})  # engines whose packages are CTranslate2 models as shipped
+# argos-translate decodes every package with `beam_size=max(num_hypotheses, 4)`: beam 4.
+ARGOS_BEAM = 4
+GENERATION_CONFIG = "generation_config.json"
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
@@ -63,10 +66,32 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
-def decoding_json(spec: ModelSpec, options: EngineOptions) -> str:
-    """The decoding options that change an engine's output, as canonical JSON; none for rule-based engines."""
-    decoding: dict[str, Any] = {} if spec.engine in RULE_BASED else {"beam": options.beam}
-    return json.dumps(decoding, sort_keys=True, separators=(",", ":"))
+def decoding_json(decoding: Mapping[str, Any]) -> str:
+    """Decoding options (`Engine.decoding`) as canonical JSON: `{"beam":1}` whether the beam was
+    asked for or is the model's own, so memory written before the default changed still matches."""
+    return json.dumps(dict(decoding), sort_keys=True, separators=(",", ":"))
+
+
+def checkpoint_beam(generation: Mapping[str, Any]) -> int:
+    """The beam a checkpoint's generation config asks for (`num_beams`), else 1 (greedy, as
+    transformers' `generate` defaults to)."""
+    beam = generation.get("num_beams")
+    return beam if isinstance(beam, int) and beam > 0 else 1
+
+
+def read_generation_config(model_dir: Path) -> dict[str, Any] | None:
+    """A checkpoint's generation settings: generation_config.json, else config.json (where older
+    checkpoints keep `num_beams`, and where transformers then reads it); {} when it has
+    neither, None when one cannot be read."""
+    for name in (GENERATION_CONFIG, "config.json"):
+        try:
+            found = json.loads((model_dir / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
+    return {}
 
 
 def native_runtime(engine: str) -> str:
@@ -99,7 +124,7 @@ class ExpectedIdentity:
     revision: str | None
     runtime: str | None
     quantization: str | None
-    decoding: str
+    decoding: str | None  # None: the model's own beam, in a hub checkpoint not on this machine
 
     def changes(self, recorded: Mapping[str, str]) -> list[str]:
         """'field recorded → expected' for each predicted field the recorded identity differs in."""
@@ -128,7 +153,7 @@ def expected_identity(spec: ModelSpec, options: EngineOptions) -> ExpectedIdenti
     """
     from .base import EngineError
 
-    decoding = decoding_json(spec, options)
+    decoding = _expected_decoding(spec, options)
     if spec.engine in CT2_PACKAGED:
         return _expected_packaged(spec, options, decoding)
     runtime: str | None = native_runtime(spec.engine)
@@ -143,6 +168,38 @@ def expected_identity(spec: ModelSpec, options: EngineOptions) -> ExpectedIdenti
         if precision is not None:
             runtime, quantization = runtime_name(CTRANSLATE2, precision), precision
     return ExpectedIdentity(_expected_revision(spec, runtime), runtime, quantization, decoding)
+
+
+def _expected_decoding(spec: ModelSpec, options: EngineOptions) -> str | None:
+    """The decoding a loaded engine would state (`Engine.decoding`): --beam, else the model's own
+    beam as its files say (the conversion's copy of generation_config.json, the local directory,
+    or the hub snapshot in the cache); None when its files are not on this machine."""
+    if spec.engine in RULE_BASED:
+        return decoding_json({})
+    beam = options.beam or _expected_default_beam(spec, options)
+    return None if beam is None else decoding_json({"beam": beam})
+
+
+def _expected_default_beam(spec: ModelSpec, options: EngineOptions) -> int | None:
+    if spec.engine in CT2_PACKAGED:
+        return ARGOS_BEAM
+    if spec.engine not in CONVERTIBLE:
+        return 1
+    from .base import EngineError
+    from .convert import HF_FILES
+    from .ct2 import choose_conversion
+    from .hub import cached_model_dir
+
+    try:
+        conversion = choose_conversion(spec, options)
+    except EngineError:
+        conversion = None
+    converted = conversion[0] / HF_FILES if conversion and conversion[0] else None
+    for directory in (converted, cached_model_dir(spec, options.cache_dir)):
+        generation = read_generation_config(directory) if directory is not None else None
+        if generation is not None:
+            return checkpoint_beam(generation)
+    return None
 
 
 def _expected_revision(spec: ModelSpec, runtime: str | None) -> str | None:

@@ -17,8 +17,8 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, LogitsProcessor, 
 
 from .batching import HalvingRunner, cpu_threads, token_batches
 from .base import Decoding, EngineError, EngineOptions, ModelSpec, OptionsError
-from .hub import resolve_model_dir
-from .identity import TRANSFORMERS, runtime_name, snapshot_revision
+from .hub import load_options, resolve_model_dir, unsafe_checkpoint
+from .identity import TRANSFORMERS, checkpoint_beam, runtime_name, snapshot_revision
 from .vocabulary import TokenizedModel, model_token_limit, positive
 
 
@@ -50,16 +50,13 @@ class Seq2SeqEngine(TokenizedModel):
         hf_logging.disable_progress_bar()
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True, trust_remote_code=False)
-            model = AutoModelForSeq2SeqLM.from_pretrained(
-                self.model_dir,
-                # None lets transformers take the pickle when --allow-pickle admitted one.
-                use_safetensors=None if self.options.allow_pickle else True,
-                local_files_only=True,
-                trust_remote_code=False,
-            )
+            model = AutoModelForSeq2SeqLM.from_pretrained(self.model_dir, **load_options(self.model_dir))
         except Exception as err:  # noqa: BLE001 - a truncated safetensors file raises SafetensorError, a
             # directory missing its .spm files a TypeError: any broken model directory must become
             # one line and a skipped route, never a crash of the whole run.
+            unsafe = unsafe_checkpoint(err, self.spec, self.model_dir)
+            if unsafe is not None:
+                raise unsafe from err
             raise EngineError(
                 f"Model {self.model_id} in {self.model_dir} could not be loaded "
                 f"(corrupt or incomplete model directory?): {type(err).__name__}: {err}"
@@ -77,6 +74,10 @@ class Seq2SeqEngine(TokenizedModel):
     @property
     def runtime(self) -> str:
         return runtime_name(TRANSFORMERS, self.quantization)
+
+    @property
+    def default_beam(self) -> int:
+        return checkpoint_beam(self.model.generation_config.to_dict())
 
     @property
     def quantization(self) -> str:
@@ -133,8 +134,8 @@ class Seq2SeqEngine(TokenizedModel):
     def _decoding(self, decoding: Decoding | None) -> tuple[int, dict[str, Any]]:
         """Beam size and extra `generate` arguments for a call, the run's unless `decoding` overrides."""
         if decoding is None:
-            return self.options.beam, {}
-        return decoding.beam or self.options.beam, decoding.penalties()
+            return self.beam, {}
+        return decoding.beam or self.beam, decoding.penalties()
 
     def close(self) -> None:
         """Free the model now rather than at garbage collection, so the next one fits on the GPU.
@@ -152,7 +153,7 @@ class Seq2SeqEngine(TokenizedModel):
         return {}
 
     def _generate(self, texts: list[str], lengths: list[int], extra: dict[str, Any], beam: int | None = None) -> list[str]:
-        beam = beam or self.options.beam
+        beam = beam or self.beam
         encoded = self.tokenizer(texts, padding=True, return_tensors="pt").to(self.device)
         budgets = [self._output_budget(n) for n in lengths]
         row_limit = RowLengthLimit(budgets, self._eos_id(), beam, self.device)
