@@ -7,6 +7,9 @@ paragraph):
 * Apertium Bokmål→Nynorsk/Danish/Swedish through `multitrans translate --from nb`;
 * Chinese→English through `engine: argos` (the real OPUS-MT package) at beam 1 and beam 4;
 * bare CTranslate2 on the same package (SentencePiece in, tokens joined out: no multitrans);
+* Chinese→Spanish and Chinese→Catalan through a pivot route (`via: en`): the same zh→en model
+  at beam 4, then Apertium eng-spa / eng-cat, against the bare chain (bare CTranslate2 beam 4,
+  then `apertium -u` on each line alone);
 * copying the source, the floor any translation must beat.
 
 For the systems that run through multitrans it also reports the rate of each quality flag on
@@ -36,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "ntrex-dev"
 MODEL = Path(os.environ.get("MULTITRANS_TEST_CACHE") or Path.home() / ".cache" / "multitrans-test") / "translate-zh_en-1_9.argosmodel"
 APERTIUM_TARGETS = {"nn": "nno", "da": "dan", "sv": "swe"}
+PIVOT_TARGETS = {"es": ("spa", "eng-spa"), "ca": ("cat", "eng-cat")}  # target: (NTREX file, Apertium mode)
 
 
 def read_lines(path: Path, count: int) -> list[str]:
@@ -64,6 +68,18 @@ def bare_ct2(package: Path, lines: Sequence[str], beam: int, device: str = "cpu"
                                         intra_threads=threads if device == "cpu" else 0)
     results = translator.translate_batch(pieces.encode(list(lines), out_type=str), beam_size=beam)
     return ["".join(r.hypotheses[0]).replace("▁", " ").strip() for r in results]
+
+
+def bare_apertium(mode: str, lines: Sequence[str]) -> list[str]:
+    """Apertium alone, one process per line (so no line can run into the next), unknown-word marks off."""
+    return [subprocess.run(["apertium", "-u", mode], input=line, capture_output=True, text=True, check=True).stdout.strip()
+            for line in lines]
+
+
+def apertium_modes() -> set[str]:
+    if shutil.which("apertium") is None:
+        return set()
+    return set(subprocess.run(["apertium", "-l"], capture_output=True, text=True, check=False).stdout.split())
 
 
 def _unpacked(package: Path) -> Path:
@@ -113,6 +129,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                      "seconds": None if seconds is None else round(seconds, 1), **({"qa": qa} if qa else {})})
         print(f"  {system} {pair}: chrF {rows[-1]['chrf']}", file=sys.stderr)
 
+    if args.pivot_only:
+        measure_pivots(args, add)
+        return rows
     bokmal = read_lines(args.data / "nob.txt", args.lines)
     if shutil.which("apertium") is None:
         print("quality: Apertium is not installed (scripts/setup.sh installs it); nb→nn/da/sv left out", file=sys.stderr)
@@ -146,7 +165,46 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         output = bare_ct2(args.model, chinese, beam, args.device)
         add(f"bare CTranslate2, beam {beam}", "zh→en", output, english, time.perf_counter() - start)
     add("copy the source", "zh→en", chinese, english, None)
+    measure_pivots(args, add)
     return rows
+
+
+def measure_pivots(args: argparse.Namespace, add: Any) -> None:
+    """zh→es/ca through multitrans's pivot route and as the bare chain, on lines --pivot-start onwards."""
+    missing = [mode for _, mode in PIVOT_TARGETS.values() if mode not in apertium_modes()]
+    if missing or not args.model.exists():
+        why = f"Apertium {', '.join(missing)} is not installed" if missing else f"no zh→en model at {args.model}"
+        print(f"quality: {why} (scripts/setup.sh installs it); zh→es/ca left out", file=sys.stderr)
+        return
+    first = args.pivot_start - 1
+    chinese = read_lines(args.data / "zho-CN.txt", first + args.zh_lines)[first:]
+    references = {tgt: read_lines(args.data / f"{file}.txt", first + args.zh_lines)[first:]
+                  for tgt, (file, _) in PIVOT_TARGETS.items()}
+    span = f" (lines {args.pivot_start}–{first + len(chinese)})" if first else ""
+    with tempfile.TemporaryDirectory() as work:
+        registry = Path(work) / "models.yaml"
+        targets = list(PIVOT_TARGETS)
+        registry.write_text(json.dumps({
+            "models": {"opus-mt-zh-en": {"engine": "argos", "model": str(args.model)}, "apertium": {"engine": "apertium"}},
+            "routes": [{"from": "zh", "to": "en", "use": ["opus-mt-zh-en"]}, {"from": "en", "to": targets, "use": ["apertium"]},
+                       {"from": "zh", "to": targets, "via": "en"}]}), encoding="utf-8")
+        records, seconds = through_multitrans(chinese, "zh", targets, ["--models", str(registry), "--beam", "4",
+                                                                       "--device", args.device])
+    for tgt in targets:
+        engines = {r["translations"][tgt]["engine"] for r in records if r["source"]["lang"] == "zh"}
+        if engines != {"pivot"}:  # blocks read as another language (see "misread language") take that one's route
+            sys.exit(f"quality: zh→{tgt} was served by {engines}, not the pivot route")
+        add(f"multitrans argos → apertium (via en), beam 4{span}", f"zh→{tgt}",
+            [r["translations"][tgt]["text"] for r in records], references[tgt], seconds / len(targets),
+            qa_summary(records, tgt, "zh"))
+    start = time.perf_counter()
+    english = bare_ct2(args.model, chinese, 4, args.device)
+    english_seconds = time.perf_counter() - start
+    for tgt, (_, mode) in PIVOT_TARGETS.items():
+        start = time.perf_counter()
+        output = bare_apertium(mode, english)
+        add(f"bare CTranslate2 beam 4 → bare Apertium{span}", f"zh→{tgt}", output, references[tgt],
+            english_seconds / len(PIVOT_TARGETS) + time.perf_counter() - start)
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
@@ -168,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="NTREX folder (default: ../shared/data/ntrex-dev)")
     parser.add_argument("--lines", type=int, default=500, help="Bokmål lines to score (default 500)")
     parser.add_argument("--zh-lines", type=int, default=200, help="Chinese lines to score (default 200)")
+    parser.add_argument("--pivot-start", type=int, default=1, help="first Chinese line of the zh→es/ca rows (default 1)")
+    parser.add_argument("--pivot-only", action="store_true", help="only the zh→es/ca rows")
     parser.add_argument("--model", type=Path, default=MODEL, help="the zh→en Argos package (default: the test cache)")
     parser.add_argument("--device", default="cpu", help="for the neural systems: cpu, cuda or auto")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")

@@ -19,9 +19,11 @@ fi
 echo "setup: installing multitrans, its test tools and Ray (for batch --executor ray)" >&2
 pip install -e ".[test,ray]"
 
-# Apertium (rule-based nb→nn/da/sv) comes from Debian/Ubuntu packages.
-APERTIUM_PACKAGES="apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor"
-if ! command -v apertium >/dev/null || ! apertium -l 2>/dev/null | grep nob-nno >/dev/null; then
+# Apertium (rule-based nb→nn/da/sv, and en→es/ca as the second hop of pivot routes) comes
+# from Debian/Ubuntu packages.
+APERTIUM_PACKAGES="apertium apertium-nno-nob apertium-dan-nor apertium-swe-nor apertium-eng-spa apertium-eng-cat"
+if ! command -v apertium >/dev/null || ! apertium -l 2>/dev/null | grep nob-nno >/dev/null \
+    || ! apertium -l 2>/dev/null | grep -x ' *eng-spa' >/dev/null || ! apertium -l 2>/dev/null | grep -x ' *eng-cat' >/dev/null; then
   if command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     echo "setup: installing Apertium ($APERTIUM_PACKAGES)" >&2

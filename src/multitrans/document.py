@@ -12,8 +12,9 @@ renders as the source had it when no language is given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -128,6 +129,19 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One of the two translations a pivot route is built from (engines/pivot.py)."""
+
+    engine: str
+    model: str
+    runtime: str | None
+    text: str | None  # what this hop wrote for the block; None when it is not known (a remembered block)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"engine": self.engine, "model": self.model, "runtime": self.runtime, "text": self.text}
+
+
+@dataclass(frozen=True)
 class BlockTranslation:
     text: str
     engine: str | None  # engine name, "copy" when the block was already in the target language, None if untranslated
@@ -137,6 +151,8 @@ class BlockTranslation:
     attempt: str | None = None  # "first", "safer_decoding", "fallback_route:<model>" or "human_edit"; None when no engine ran
     runtime: str | None = None  # what ran the model: "transformers-float32", "ctranslate2-int8"...; None for rule-based engines
     pieces: tuple[tuple[Piece, str], ...] = ()  # each source piece with its translation (XLIFF segments); () when no engine ran
+    hops: tuple[Hop, ...] = ()  # a pivot's two translations, in order (engine "pivot"); () for any other engine
+    decoding: Mapping[str, Any] | None = None  # the engine's decoding ({"beam": 4}); None where there is none
 
 
 @dataclass
@@ -162,10 +178,14 @@ class DocumentResult:
                 entry = {"text": bt.text, "engine": bt.engine, "model": bt.model}
                 if bt.runtime:
                     entry["runtime"] = bt.runtime
+                if bt.decoding:
+                    entry["decoding"] = dict(bt.decoding)
                 if bt.note:
                     entry["note"] = bt.note
                 entry["attempt"] = bt.attempt
                 entry["flags"] = [f.as_dict() for f in bt.flags]
+                if bt.hops:
+                    entry["hops"] = [hop.as_dict() for hop in bt.hops]
                 translations[tgt] = entry
             records.append({"id": block.id, "kind": block.kind, "source": {"lang": lang, "text": block.text},
                             "translations": translations})

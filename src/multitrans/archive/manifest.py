@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config.registry import Registry
-from ..engines.base import EngineOptions
+from ..engines.base import EngineOptions, ModelSpec
 from ..engines.identity import ExpectedIdentity, expected_identity
+from ..engines.pivot import HOP_SEP, PivotExpected, PivotSpec
 from ..errors import UserError
 from ..output import write_atomic
 
@@ -55,14 +56,19 @@ def sha256_file(path: Path) -> str | None:
 
 
 def candidates_fingerprint(registry: Registry, src: str, tgt: str) -> str:
-    """What models.yaml offers for src→tgt, in order, with every field that changes output."""
-    specs = [
-        {"name": s.name, "engine": s.engine, "model": s.model, "revision": s.revision,
-         "target_token": s.target_token, "target_codes": s.target_codes,
-         "max_input_tokens": s.max_input_tokens, "options": s.options}
-        for s in registry.candidates(src, tgt)
-    ]
+    """What models.yaml offers for src→tgt, in order, with every field that changes output (for a
+    pivot route, what it offers for each hop)."""
+    specs = [_spec_fields(s) for s in registry.candidates(src, tgt)]
     return sha256_bytes(json.dumps(specs, sort_keys=True, default=str).encode("utf-8"))[:16]
+
+
+def _spec_fields(s: ModelSpec) -> dict[str, Any]:
+    fields = {"name": s.name, "engine": s.engine, "model": s.model, "revision": s.revision,
+              "target_token": s.target_token, "target_codes": s.target_codes,
+              "max_input_tokens": s.max_input_tokens, "options": s.options}
+    if isinstance(s, PivotSpec):
+        fields.update(via=s.via, first=[_spec_fields(h) for h in s.first], second=[_spec_fields(h) for h in s.second])
+    return fields
 
 
 class Expected:
@@ -75,18 +81,31 @@ class Expected:
         self.registry = registry
         self.options = options
         self._fingerprints: dict[tuple[str, str], str] = {}
-        self._identities: dict[tuple[str, str, str], ExpectedIdentity | None] = {}
+        self._identities: dict[tuple[str, str, str], ExpectedIdentity | PivotExpected | None] = {}
 
     def fingerprint(self, src: str, tgt: str) -> str:
         if (src, tgt) not in self._fingerprints:
             self._fingerprints[src, tgt] = candidates_fingerprint(self.registry, src, tgt)
         return self._fingerprints[src, tgt]
 
-    def identity(self, src: str, tgt: str, model: str) -> ExpectedIdentity | None:
-        """The identity `model` would have serving src→tgt; None when models.yaml no longer offers it there."""
+    def identity(self, src: str, tgt: str, model: str) -> ExpectedIdentity | PivotExpected | None:
+        """The identity `model` would have serving src→tgt; None when models.yaml no longer offers it there.
+        A pivot is recorded as its hops' models ("first > second"), and expected hop by hop."""
         if (src, tgt, model) not in self._identities:
-            spec = next((s for s in self.registry.candidates(src, tgt) if s.name == model), None)
-            self._identities[src, tgt, model] = expected_identity(spec, self.options) if spec is not None else None
+            candidates = self.registry.candidates(src, tgt)
+            spec = next((s for s in candidates if s.name == model), None)
+            expected: ExpectedIdentity | PivotExpected | None = None
+            if spec is not None:
+                expected = expected_identity(spec, self.options)
+            elif HOP_SEP in model:
+                first, second = model.split(HOP_SEP, 1)
+                for pivot in (s for s in candidates if isinstance(s, PivotSpec)):
+                    a = next((s for s in pivot.first if s.name == first), None)
+                    b = next((s for s in pivot.second if s.name == second), None)
+                    if a is not None and b is not None:
+                        expected = PivotExpected(expected_identity(a, self.options), expected_identity(b, self.options))
+                        break
+            self._identities[src, tgt, model] = expected
         return self._identities[src, tgt, model]
 
 
@@ -127,15 +146,26 @@ class Manifest:
                     record = json.loads(line)
                 except ValueError:  # the torn last line of a killed job
                     continue
-                self.documents[record["source"]] = record["entry"]
+                if record["entry"] is None:  # forgotten (its source and outputs are gone)
+                    self.documents.pop(record["source"], None)
+                else:
+                    self.documents[record["source"]] = record["entry"]
+
+    def forget(self, source: str) -> None:
+        """Drop a document whose source and outputs are gone; durable on return, like `record`."""
+        self.documents.pop(source, None)
+        self._append({"source": source, "entry": None})
 
     def record(self, source: str, entry: dict[str, Any]) -> None:
         """Remember one finished document; durable on return (journal line written and flushed)."""
         self.documents[source] = entry
+        self._append({"source": source, "entry": entry})
+
+    def _append(self, line: dict[str, Any]) -> None:
         if self._journal is None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the job
-        self._journal.write(json.dumps({"source": source, "entry": entry}, ensure_ascii=False, sort_keys=True) + "\n")
+        self._journal.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
 

@@ -25,17 +25,26 @@ group = typer.Typer(no_args_is_help=True, help="List, fetch and convert the mode
 @group.command("list", epilog="Example: multitrans models list --json")
 @handles_errors
 def models_list(models: ModelsFile = None, json_out: Json = False, verbose: Verbose = False) -> None:
-    """List the configured models and whether each is present on this machine."""
-    from ..config.catalog import model_status
+    """List the configured models and whether each is present on this machine, then the pairs
+    pivot routes serve through a bridge language (with --json, those as rows with "via")."""
+    from ..config.catalog import bridges, model_status
     from ..config.registry import load_registry
 
-    rows = [model_status(spec) for spec in load_registry(models).models.values()]
+    registry = load_registry(models)
+    rows = [model_status(spec) for spec in registry.models.values()]
+    bridged = bridges(registry)
     if json_out:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(rows + bridged, ensure_ascii=False, indent=2))
         return
     for row in rows:
         mark = "present" if row["present"] else "missing"
         typer.echo(f"{row['name']:<26} {row['engine']:<9} {mark:<8} {row['model'] or ''} {row['revision'] or ''}".rstrip())
+    if bridged:
+        typer.echo("through a bridge language:")
+    for row in bridged:
+        mark = "present" if row["present"] else "missing"
+        pair = f"{row['from']}→{row['to']} via {row['via']}"
+        typer.echo(f"{pair:<26} {'pivot':<9} {mark:<8} {', '.join(row['first'])} → {', '.join(row['second'])}")
 
 
 @group.command("pull", epilog="Example: multitrans models pull --to en,de,fr --from nb,en")

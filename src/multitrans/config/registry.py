@@ -17,6 +17,7 @@ import yaml
 
 from ..engines.base import ModelSpec
 from ..engines.identity import CONVERTIBLE
+from ..engines.pivot import PivotSpec
 from ..errors import UserError
 from .glossary import Glossary, GlossaryError, parse_glossary
 from ..languages import UnknownLanguage, normalize
@@ -25,7 +26,7 @@ from .yamlfile import compose_file
 ENGINES = ("marian", "nllb", "apertium", "argos")
 _MODEL_KEYS = {"engine", "model", "revision", "target_token", "target_codes", "max_input_tokens", "options", "runtime",
                "sha256"}
-_ROUTE_KEYS = {"from", "to", "use", "runtime"}
+_ROUTE_KEYS = {"from", "to", "use", "runtime", "via"}
 # auto: CTranslate2 when a converted copy is on the machine (`multitrans models convert`), else transformers.
 RUNTIMES = ("auto", "ct2", "transformers")
 ANY = "*"
@@ -41,6 +42,8 @@ class Route:
     targets: frozenset[str]
     use: tuple[str, ...]
     runtime: str | None = None  # overrides the runtime of the models this route uses
+    via: str | None = None  # a pivot route: src→via, then via→tgt (engines/pivot.py)
+    hops: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # a pivot's models per hop, when `use:` names them
 
     def matches(self, src: str, tgt: str) -> bool:
         return (ANY in self.sources or src in self.sources) and (ANY in self.targets or tgt in self.targets)
@@ -53,11 +56,16 @@ class Registry:
     routes: tuple[Route, ...] = field(default=())
     glossary: Glossary = field(default_factory=Glossary)  # the file's `glossary:` section
 
-    def candidates(self, src: str, tgt: str) -> list[ModelSpec]:
-        """Models that serve src→tgt, most preferred first (all matching routes, in file order)."""
+    def candidates(self, src: str, tgt: str, pivots: bool = True) -> list[ModelSpec]:
+        """Models that serve src→tgt, most preferred first (all matching routes, in file order).
+        A pivot route is one candidate (a PivotSpec) holding each hop's candidates; hops never pivot."""
         seen: dict[str, ModelSpec] = {}
         for route in self.routes:
-            if route.matches(src, tgt):
+            if route.matches(src, tgt) and route.via is not None:
+                pivot = self._pivot(route, route.via, src, tgt) if pivots else None
+                if pivot is not None:
+                    seen.setdefault(pivot.name, pivot)
+            elif route.matches(src, tgt):
                 for name in route.use:
                     spec = self.models[name]
                     if route.runtime and route.runtime != spec.runtime and spec.engine in CONVERTIBLE:
@@ -66,8 +74,25 @@ class Registry:
                     seen.setdefault(name, spec)  # a model once, as the first route naming it runs it
         return list(seen.values())
 
+    def _pivot(self, route: Route, via: str, src: str, tgt: str) -> PivotSpec | None:
+        if via in (src, tgt):
+            return None
+        if route.hops is not None:
+            first = [self.models[n] for n in route.hops[0]]
+            second = [self.models[n] for n in route.hops[1]]
+            name = f"via {via}: {'|'.join(route.hops[0])} → {'|'.join(route.hops[1])}"
+        else:
+            # A model that serves src→tgt itself (a many-to-many catch-all) is no hop: its own route runs it directly.
+            direct = {spec.name for spec in self.candidates(src, tgt, pivots=False)}
+            first, second = ([s for s in self.candidates(a, b, pivots=False) if s.name not in direct]
+                             for a, b in ((src, via), (via, tgt)))
+            name = f"via {via}"
+        if not first or not second:
+            return None
+        return PivotSpec(name=name, engine="pivot", src=src, tgt=tgt, via=via, first=tuple(first), second=tuple(second))
+
     def route_names(self, src: str, tgt: str) -> list[str]:
-        return [spec.name for spec in self.candidates(src, tgt)]
+        return [spec.describe() if isinstance(spec, PivotSpec) else spec.name for spec in self.candidates(src, tgt)]
 
 
 def default_path() -> Path:
@@ -176,21 +201,46 @@ class _Parser:
         fields = {key: (knode, vnode) for key, knode, vnode in self.mapping(node, "routes[]")}
         for key, (knode, _) in fields.items():
             if key not in _ROUTE_KEYS:
-                raise self.fail(knode, f"routes.{key}", "unknown key; a route has 'from', 'to', 'use' and optionally 'runtime'")
-        for key in ("from", "to", "use"):
+                raise self.fail(knode, f"routes.{key}", "unknown key; a route has 'from', 'to', 'use' and optionally 'runtime' or 'via'")
+        for key in ("from", "to") if "via" in fields else ("from", "to", "use"):
             if key not in fields:
                 raise self.fail(node, f"routes.{key}", "missing")
         langs = {}
         for key in ("from", "to"):
             vnode = fields[key][1]
             langs[key] = frozenset(self.language(c, vnode, f"routes.{key}") for c in self.strings(vnode, key))
+        if "via" in fields:
+            return self.pivot_route(fields, langs["from"], langs["to"], models)
         use_node = fields["use"][1]
         use = tuple(self.strings(use_node, "use"))
-        for name in use:
-            if name not in models:
-                raise self.fail(use_node, "routes.use", f"no model named '{name}' in 'models'")
+        self.known(use, use_node, models)
         runtime = self.runtime(fields["runtime"][1], "routes.runtime") if "runtime" in fields else None
         return Route(langs["from"], langs["to"], use, runtime)
+
+    def pivot_route(self, fields: dict[str, tuple[yaml.Node, yaml.Node]], sources: frozenset[str],
+                    targets: frozenset[str], models: dict[str, ModelSpec]) -> Route:
+        """`{from, to, via}`, and optionally `use: [first hop's models, second hop's models]`."""
+        vnode = fields["via"][1]
+        via = self.language(self.scalar(vnode, "via"), vnode, "routes.via")
+        if via == ANY:
+            raise self.fail(vnode, "routes.via", "expected one language code")
+        if "runtime" in fields:
+            raise self.fail(fields["runtime"][0], "routes.runtime", "a route with 'via' takes its hops' runtimes")
+        hops = None
+        if "use" in fields:
+            use_node = fields["use"][1]
+            if not isinstance(use_node, yaml.SequenceNode) or len(use_node.value) != 2:
+                raise self.fail(use_node, "routes.use", "with 'via', expected two entries: the first hop's model(s), "
+                                                        "then the second hop's")
+            first, second = (tuple(self.strings(n, "use")) for n in use_node.value)
+            self.known(first + second, use_node, models)
+            hops = (first, second)
+        return Route(sources, targets, (), None, via, hops)
+
+    def known(self, names: tuple[str, ...], node: yaml.Node, models: dict[str, ModelSpec]) -> None:
+        for name in names:
+            if name not in models:
+                raise self.fail(node, "routes.use", f"no model named '{name}' in 'models'")
 
     def runtime(self, node: yaml.Node, key: str) -> str:
         value = self.scalar(node, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .base import Engine, EngineError, EngineOptions, ModelSpec, OptionsError
+from .pivot import FirstHop, PivotEngine, PivotSpec, new_pivot
 
 Loader = Callable[[ModelSpec, EngineOptions], Engine]
 
@@ -19,9 +20,17 @@ class EnginePool:
         self._loader = loader
         self._engines: dict[str, Engine] = {}
         self._failures: dict[str, EngineError] = {}
+        self._first_hops: dict[str, FirstHop] = {}
 
     def get(self, spec: ModelSpec) -> Engine:
-        """The loaded engine for `spec`; raises the (remembered) EngineError when it cannot load."""
+        """The loaded engine for `spec`; raises the (remembered) EngineError when it cannot load.
+        A pivot route is composed of the engines its hops choose (pivot.py), and listed under its own name."""
+        if isinstance(spec, PivotSpec):
+            pivots = {name: e for name, e in self._engines.items() if isinstance(e, PivotEngine)}
+            engine, reasons = new_pivot(spec, self.choose, self._first_hops, pivots)
+            if engine is None:
+                raise EngineError("; ".join(reasons))
+            return self._engines.setdefault(engine.spec.name, engine)
         if spec.name in self._failures:
             raise self._failures[spec.name]
         if spec.name not in self._engines:
@@ -54,3 +63,4 @@ class EnginePool:
         for engine in self._engines.values():
             engine.close()
         self._engines.clear()
+        self._first_hops.clear()

@@ -142,6 +142,10 @@ def _row(record: dict[str, Any], targets: Sequence[str]) -> str:
         elif problems:
             css.append("flagged")
         who = " · ".join(str(x) for x in (t.get("engine") or "none", t.get("model"), t.get("runtime")) if x)
+        for number, hop in enumerate(t.get("hops") or (), 1):  # a pivot names both hops (and the bridge text)
+            who += f"; hop {number}: " + " · ".join(str(x) for x in (hop.get("engine"), hop.get("model"), hop.get("runtime")) if x)
+            if number == 1 and hop.get("text"):
+                who += f" ({hop['text']})"
         flags = "".join(f"<li>{escape(p)}</li>" for p in problems)
         cells.append(
             f'<td class="{" ".join(css)}" lang="{escape(lang)}" dir="{_direction(lang)}" '

@@ -34,7 +34,7 @@ from lxml import etree
 
 from ..document import Block, Document, Span
 from ..engines.identity import IDENTITY_FIELDS
-from ..errors import UserError
+from ..errors import UserError, shorten
 from ..pipeline.segment import Piece, segment_block
 from .xmltext import ILLEGAL_XML
 
@@ -140,6 +140,10 @@ def _unit(file: etree._Element, block: Block, block_lang: str, translation: Any,
     note_values = [("kind", block.kind), ("source-language", block_lang), ("engine", translation.engine or "none")]
     if translation.model:
         note_values.append(("model", translation.model))
+    for number, hop in enumerate(getattr(translation, "hops", ()) or (), 1):  # a pivot: both hops, in order
+        runtime = f", {hop.runtime}" if hop.runtime else ""
+        middle = f": {hop.text}" if number == 1 and hop.text is not None else ""
+        note_values.append((f"hop-{number}", f"{hop.engine} {hop.model}{runtime}{middle}"))
     if translation.note:
         note_values.append(("problem", translation.note))
     for flag in getattr(translation, "flags", ()) or ():
@@ -333,8 +337,7 @@ def _language(code: str, attribute: str, where: str) -> str:
     try:
         return normalize(code)
     except UserError as exc:
-        shown = code if len(code) <= 40 else code[:40] + "…"
-        raise XliffError(f"{where}: {attribute} {shown!r} is not a language code") from exc
+        raise XliffError(f"{where}: {attribute} {shorten(code, 40)!r} is not a language code") from exc
 
 
 def _meta(element: etree._Element) -> dict[str, str]:
@@ -478,10 +481,13 @@ def _render(parts: Sequence[tuple[str, bool]], spans: Sequence[str], escape: Cal
 
 def _code_point(value: str | None, where: str, uid: str | None) -> str:
     try:
-        return chr(int(value or "", 16))
+        character = chr(int(value or "", 16))
     except (ValueError, OverflowError) as exc:
-        shown = (value or "")[:20]
-        raise XliffError(f"{where}: unit {uid}: <cp hex={shown!r}> is not a Unicode code point in hexadecimal") from exc
+        raise XliffError(f"{where}: unit {uid}: <cp hex={shorten(value or '', 20)!r}> is not a Unicode code point "
+                         "in hexadecimal") from exc
+    if "\ud800" <= character <= "\udfff":  # half of a UTF-16 pair: no text can hold it alone
+        raise XliffError(f"{where}: unit {uid}: <cp hex={value!r}> is a lone surrogate, not a character")
+    return character
 
 
 def iter_segments(result: Any, lang: str) -> Iterator[tuple[Block, str, Segment]]:

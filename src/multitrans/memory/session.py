@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..document import Flag
+from ..engines.pivot import PivotEngine
 from ..pipeline.plan import Plan, TaskKey, Tasks
 from ..pipeline.quality import Quality
 from ..pipeline.repair import Checked
@@ -100,7 +101,10 @@ class MemorySession:
         used: list[bytes] = []
         tasks: Tasks = {}
         for name, pairs in plan.tasks.items():
-            identity = engines[name].identity()
+            engine = engines[name]
+            identity = engine.identity()
+            if isinstance(engine, PivotEngine):
+                used += self._recall_first_hop(engine, pairs)
             left: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
             for (src, tgt), texts in pairs.items():
                 keys = {text: identity.key(src, tgt, text) for text in texts}
@@ -127,9 +131,30 @@ class MemorySession:
         self.counts.reused += len(reused)
         return Recalled(replace(plan, tasks=tasks), reused, aliases, used)
 
+    def _recall_first_hop(self, pivot: PivotEngine, pairs: Mapping[tuple[str, str], Mapping[str, tuple[str, ...]]]) -> list[bytes]:
+        """Hand a pivot's first hop the src→via translations the memory holds for its sentences (those
+        keeping every protected span), so the first hop's engine makes only the others."""
+        identity = pivot.first.engine.identity()
+        keys = {(text, src): (identity.key(src, pivot.via, text), spans)
+                for (src, _), texts in pairs.items() for text, spans in texts.items()}
+        found = self.lookup(list(dict.fromkeys(key for key, _ in keys.values())))
+        used = []
+        for (text, src), (key, spans) in keys.items():
+            hit = found.get(key)
+            if hit is not None and (hit.source == text or spans_intact(hit.translation, spans)):
+                pivot.first.remember((text, src, pivot.via), hit.translation)
+                used.append(key)
+        return used
+
     def keep(self, recalled: Recalled, engines: Mapping[str, Engine], checked: Checked) -> None:
-        """Store what the engines wrote for the recalled plan's work, and mark the reused entries used."""
+        """Store what the engines wrote for the recalled plan's work (and the src→via translations
+        pivots' first hops made, as their engine wrote them), and mark the reused entries used."""
         entries: list[Entry] = []
+        hops = {id(e.first): e for e in engines.values() if isinstance(e, PivotEngine)}
+        for pivot in hops.values():
+            identity = pivot.first.engine.identity()
+            for (text, src, via), translation in pivot.first.take_fresh().items():
+                entries.append(Entry(identity.key(src, via, text), identity, src, via, text, translation, (), None))
         for name, pairs in recalled.todo.tasks.items():
             identity = engines[name].identity()
             for (src, tgt), texts in pairs.items():

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..document import BlockTranslation, DocumentResult, Flag, Piece
+from ..document import BlockTranslation, DocumentResult, Flag, Hop, Piece
+from ..engines.pivot import PivotEngine
 from .plan import Assignment, PreparedDocument, TaskKey
 from .quality import FIRST, Quality, later, quote
 
@@ -74,5 +75,14 @@ def _translated(
         flags.extend(Flag(f.code, f.detail + where) for f in quality.flags.get(key, ()))
         attempt = later(attempt, quality.attempts.get(key, FIRST))
     note = f"{missing} sentence(s) kept untranslated after an engine failure" if missing else None
+    hops = _hops(engine, assignment.src, pieces, "".join(parts)) if isinstance(engine, PivotEngine) else ()
     return BlockTranslation("".join(parts), engine.spec.engine, engine.model_id, note, tuple(flags), attempt,
-                            engine.runtime, tuple(zip(pieces, parts)))
+                            engine.runtime, tuple(zip(pieces, parts)), hops, None if hops else engine.decoding)
+
+
+def _hops(pivot: PivotEngine, src: str, pieces: Sequence[Piece], text: str) -> tuple[Hop, ...]:
+    """A pivot block's two hops, the first with the intermediate text its first hop wrote."""
+    middle = [pivot.intermediate(p.text, src) if p.translate else p.text for p in pieces]
+    first, second = pivot.hops
+    return (Hop(first.spec.engine, first.model_id, first.runtime, None if None in middle else "".join(middle)),  # type: ignore[arg-type]
+            Hop(second.spec.engine, second.model_id, second.runtime, text))

@@ -17,7 +17,7 @@ from ..engines.base import Engine
 from ..engines.pool import EnginePool
 from ..languages import name as language_name
 from ..config.registry import Registry
-from .segment import Piece
+from .segment import Piece, without_acronyms
 
 TaskKey = tuple[str, str, str, str]  # engine name, src, tgt, text
 Tasks = dict[str, dict[tuple[str, str], dict[str, tuple[str, ...]]]]
@@ -71,9 +71,10 @@ def build_plan(docs: Sequence[PreparedDocument], targets: Sequence[str], registr
                 if assignment.engine is None:
                     continue
                 pair_tasks = tasks[assignment.engine.spec.name][(src, tgt)]
+                keeps_acronyms = assignment.engine.keeps_acronyms
                 for piece in pieces:
                     if piece.translate:
-                        pair_tasks.setdefault(piece.text, piece.spans)
+                        pair_tasks.setdefault(piece.text, piece.spans if keeps_acronyms else without_acronyms(piece.spans))
             per_target[tgt] = row
         plan.assignments.append(per_target)
     plan.tasks = {name: dict(pairs) for name, pairs in tasks.items()}

@@ -268,7 +268,8 @@ class _Pair:
         """The engine of the next route models.yaml lists for this pair, when one can run here."""
         candidates = self.registry.candidates(self.src, self.tgt)
         names = [spec.name for spec in candidates]
-        later = candidates[names.index(self.name) + 1 :] if self.name in names else [c for c in candidates if c.name != self.name]
+        mine = getattr(self.engine, "route", self.name)  # a pivot is listed under its route's name (engines/pivot.py)
+        later = candidates[names.index(mine) + 1 :] if mine in names else [c for c in candidates if c.name != mine]
         if not later:
             return None
         try:

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from ..document import Piece
 from ..engines.base import Decoding, Engine, expect_count
+from ..engines.pivot import PivotEngine, prefetch
 from .plan import Plan, TaskKey
 from .segment import split_long
 
@@ -47,8 +48,10 @@ class RunResult:
 
 
 def run_plan(plan: Plan, engines: Mapping[str, Engine], on_progress: Progress | None = None) -> RunResult:
-    """The first attempt at every task of the plan, one job per engine."""
+    """The first attempt at every task of the plan, one job per engine (pivots' first hops: one job
+    per first-hop engine, for all their targets and documents, before the pivots run)."""
     result = RunResult()
+    _first_hops(plan, engines)
     for name, pairs in plan.tasks.items():
         jobs = {(src, tgt, text): [Piece(text, True)] for (src, tgt), texts in pairs.items() for text in texts}
         reported, calls = 0, 0
@@ -70,6 +73,19 @@ def run_plan(plan: Plan, engines: Mapping[str, Engine], on_progress: Progress | 
         result.translations.update(((name, *job), text) for job, text in done.items())
         result.failures.extend(Failure(name, src, tgt, exc) for (src, tgt), exc in failed.items())
     return result
+
+
+def _first_hops(plan: Plan, engines: Mapping[str, Engine]) -> None:
+    """Every pivot's first hop at once, cut to the input limit as its own job will cut it."""
+    pivots = []
+    for name, pairs in plan.tasks.items():
+        engine = engines[name]
+        if isinstance(engine, PivotEngine):
+            jobs = {(src, tgt, text): [Piece(text, True)] for (src, tgt), texts in pairs.items() for text in texts}
+            fitted = _fit_to_limit(engine, jobs)
+            pivots.append((engine, [(p.text, job[0]) for job, parts in fitted.items() for p in parts if p.translate]))
+    if pivots:
+        prefetch(pivots)
 
 
 def by_pair(
