@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench.py --quick                # a few minutes on 2 cores (models cached)
     .venv/bin/python scripts/bench.py --json bench.json      # the full run; figures also written as JSON
+    .venv/bin/python scripts/bench.py --overhead --before /tmp/before/src   # fixed cost and per-paragraph cost
 
 What it builds, once (cached under --cache, default ~/.cache/multitrans-bench, keyed by
 the architecture, the forced length and BUILD below), with seeded random weights:
@@ -283,14 +284,14 @@ def worker_transformers(config: dict[str, Any], batch: int) -> dict[str, Any]:
     units: list[str] = config["units"]
     tokens = config["tokens"]
     tokenizer = AutoTokenizer.from_pretrained(config["model"])
-    model = AutoModelForSeq2SeqLM.from_pretrained(config["model"]).eval()
+    model = AutoModelForSeq2SeqLM.from_pretrained(config["model"]).eval().to(config["device"])
     loaded = rss_mb()
 
     def run(texts: Sequence[str]) -> list[int]:
         generated = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch):
-                inputs = tokenizer(list(texts[start : start + batch]), return_tensors="pt", padding=True)
+                inputs = tokenizer(list(texts[start : start + batch]), return_tensors="pt", padding=True).to(config["device"])
                 out = model.generate(**inputs, num_beams=1, do_sample=False, min_new_tokens=tokens, max_new_tokens=tokens)
                 tokenizer.batch_decode(out, skip_special_tokens=True)
                 generated += [out.shape[1] - 1] * out.shape[0]  # minus the decoder start
@@ -313,7 +314,7 @@ def worker_ct2(config: dict[str, Any]) -> dict[str, Any]:
     tokens = config["tokens"]
     tokenizer = AutoTokenizer.from_pretrained(config["model"])
     sources = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(config["units"])["input_ids"]]
-    translator = ctranslate2.Translator(config["ct2"], device="cpu", compute_type="int8",
+    translator = ctranslate2.Translator(config["ct2"], device=config["device"], compute_type=ct2_compute_type(config["device"]),
                                         inter_threads=1, intra_threads=threads)
     loaded = rss_mb()
 
@@ -334,8 +335,15 @@ def worker_ct2(config: dict[str, Any]) -> dict[str, Any]:
             "batch": config["ct2_batch"]}
 
 
-def _bench_registry(path: Path, name: str, engine: str, model: str, route: str) -> Path:
-    path.write_text(f"models:\n  {name}: {{engine: {engine}, model: {model}, runtime: ct2}}\n"
+def ct2_compute_type(device: str) -> str:
+    """What multitrans runs an int8 conversion in on `device` (engines/ct2.py), so (c) and (d) do the same arithmetic."""
+    from multitrans.engines.ct2 import compute_type
+
+    return compute_type("int8", device)
+
+
+def _bench_registry(path: Path, name: str, engine: str, model: str, route: str, runtime: str = "ct2") -> Path:
+    path.write_text(f"models:\n  {name}: {{engine: {engine}, model: {model}, runtime: {runtime}}}\n"
                     f"routes:\n  - {route}\n", encoding="utf-8")
     return path
 
@@ -344,7 +352,9 @@ def _engine_spy(engine: Any) -> dict[str, list[Any]]:
     """Count what reaches CTranslate2: rows per batch, beam, decoded lengths, and the seconds spent
     inside it (a few microseconds per batch, so it stays on during timed runs)."""
     seen: dict[str, list[Any]] = {"rows": [], "beams": [], "lengths": [], "seconds": []}
-    translator = engine.translator
+    translator = getattr(engine, "translator", None)
+    if translator is None:  # the transformers runtime: nothing to count
+        return seen
 
     class Spy:
         def __getattr__(self, name: str) -> Any:
@@ -375,8 +385,8 @@ def worker_multitrans(config: dict[str, Any]) -> dict[str, Any]:
     source = work / "corpus.txt"
     source.write_text("\n\n".join(config["units"]) + "\n", encoding="utf-8")
     registry = load_registry(_bench_registry(work / "models.yaml", "bench-opus", "marian", config["model"],
-                                             "{from: nb, to: en, use: [bench-opus]}"))
-    pool = EnginePool(EngineOptions(device="cpu"))
+                                             "{from: nb, to: en, use: [bench-opus]}", config.get("runtime", "ct2")))
+    pool = EnginePool(EngineOptions(device=config["device"]))
     engine = pool.get(registry.models["bench-opus"])
     detector = api.new_detector()
     detector.detect_document(["Været i Oslo blir kaldt i morgen."])  # the detector's models load on first use
@@ -424,8 +434,8 @@ def worker_nllb(config: dict[str, Any]) -> dict[str, Any]:
     _threads(config)
     work = Path(config["work"])
     registry = load_registry(_bench_registry(work / "models.yaml", "bench-nllb", "nllb", config["model"],
-                                             "{from: '*', to: '*', use: [bench-nllb]}"))
-    pool = EnginePool(EngineOptions(device="cpu"))
+                                             "{from: '*', to: '*', use: [bench-nllb]}", config.get("runtime", "ct2")))
+    pool = EnginePool(EngineOptions(device=config["device"]))
     engine = pool.get(registry.models["bench-nllb"])
     detector = api.new_detector()
     document = api.read_document(config["document"])
@@ -489,10 +499,176 @@ def worker_main(name: str, config_path: str) -> int:
     return 0
 
 
+# --- fixed cost and per-block overhead (`--overhead`) -------------------------------------------
+#
+#   git archive 8e4f7e0 src | tar -x -C /tmp/before      # the code before this work
+#   .venv/bin/python scripts/bench.py --overhead --before /tmp/before/src
+#
+# Each figure is one `multitrans translate` in a fresh process (the fixed cost of a run is
+# mostly imports, which only a new process measures), with Apertium, offline.  Wall time and
+# CPU time (this process's children: Python and the Apertium pipeline) are both printed: on a
+# shared machine the wall time swings with the load, the CPU time much less.  With --before,
+# the same commands run against that source tree in the same run, alternating, and the ratios
+# compare the two.
+
+OVERHEAD_TARGETS = {"article_s": 1.5, "ms_per_paragraph": 1.0}
+
+# A fresh interpreter running the CLI, reporting afterwards whether torch was imported.
+_CLI_PROBE = """
+import json, runpy, sys
+sys.argv = ["multitrans", *json.loads(sys.argv[1])]
+code = 0
+try:
+    runpy.run_module("multitrans", run_name="__main__", alter_sys=True)
+except SystemExit as stop:
+    code = stop.code or 0
+json.dump({"exit": code, "torch": "torch" in sys.modules or "transformers" in sys.modules}, sys.stderr)
+"""
+
+
+def _cli_run(args: list[str], src: Path | None) -> dict[str, Any]:
+    """One `multitrans` command in a fresh process (the package from `src` when given): its wall
+    and CPU seconds, exit code and whether it imported torch/transformers."""
+    import resource
+
+    env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CLI_PROBE, json.dumps(args)], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, check=False, env=env)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        probe = json.loads(done.stderr.strip().splitlines()[-1])
+    except (IndexError, ValueError) as err:
+        raise RuntimeError(f"multitrans {' '.join(args)} failed:\n{done.stderr}") from err
+    if probe["exit"] not in (0, 1):
+        raise RuntimeError(f"multitrans {' '.join(args)} exited {probe['exit']}:\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {**probe, "wall_s": wall, "cpu_s": cpu}
+
+
+def short_paragraphs(count: int) -> str:
+    """`count` distinct short one-line Norwegian paragraphs (a lead-in and the first six words of
+    one of the article's sentences, about 60 characters): the cost measured is multitrans's own
+    per block, not Apertium's on long sentences."""
+    words = [w.strip(",.:;()«»\"") for line in ARTICLE.read_text(encoding="utf-8").splitlines()
+             if len(line.split()) >= 8 and not line.isupper() for w in line.split() if not any(c.isdigit() for c in w)]
+    lines = [" ".join(words[i : i + 6]) for i in range(0, len(words) - 6, 3)]
+    out = []
+    for n in range(count):
+        copy = n // len(lines)
+        lead = f"{PHRASES[copy % len(PHRASES)]} {PHRASES[copy // len(PHRASES) % len(PHRASES)].lower()}"
+        out.append(f"{lead}: {lines[n % len(lines)]}.")
+    return "\n\n".join(out) + "\n"
+
+
+def overhead(paragraphs: int, repeat: int, before: Path | None, say: Callable[[str], None]) -> dict[str, Any]:
+    """The sample article into Nynorsk, best of `repeat`, and `paragraphs` one-line paragraphs
+    into Nynorsk in one run; for this tree ("now") and, with `before`, for that one."""
+    trees = {"now": None, **({"before": before} if before else {})}
+    figures: dict[str, Any] = {"paragraphs": paragraphs}
+    with tempfile.TemporaryDirectory(prefix="multitrans-overhead-") as tmp:
+        work = Path(tmp)
+        source = work / "paragraphs.txt"
+        source.write_text(short_paragraphs(paragraphs), encoding="utf-8")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+        for n in range(repeat):
+            for name, src in trees.items():
+                runs[name].append(_cli_run(["translate", str(ARTICLE), "--to", "nn", "--offline",
+                                            "--out", str(work / f"{name}-a{n}")], src))
+                say(f"  ({name}) the article into nn: {runs[name][-1]['wall_s']:.2f} s, cpu {runs[name][-1]['cpu_s']:.2f} s")
+        for name, src in trees.items():
+            say(f"  ({name}) {paragraphs:,} one-line paragraphs into nn…")
+            many = _cli_run(["translate", str(source), "--to", "nn", "--offline", "--out", str(work / f"{name}-p")], src)
+            fastest = min(runs[name], key=lambda run: run["wall_s"])
+            figures[name] = {"article_s": fastest["wall_s"], "article_cpu_s": min(r["cpu_s"] for r in runs[name]),
+                             "imports_torch": fastest["torch"], "paragraphs_s": many["wall_s"],
+                             "paragraphs_cpu_s": many["cpu_s"], "ms_per_paragraph": 1000 * many["wall_s"] / paragraphs,
+                             "cpu_ms_per_paragraph": 1000 * many["cpu_s"] / paragraphs}
+    figures["load_average"] = os.getloadavg()
+    return figures
+
+
+def report_overhead(figures: dict[str, Any]) -> None:
+    now, before = figures["now"], figures.get("before")
+
+    def line(label: str, key: str, cpu_key: str, unit: str, target: float) -> None:
+        text = f"{label}: {now[key]:.2f} {unit} wall, {now[cpu_key]:.2f} {unit} cpu"
+        if before:
+            text += (f"; before {before[key]:.2f} wall, {before[cpu_key]:.2f} cpu: "
+                     f"{before[key] / now[key]:.1f}x faster wall, {before[cpu_key] / now[cpu_key]:.1f}x less cpu")
+        print(f"{text}; target <= {target} {unit} wall: {'holds' if now[key] <= target else 'MISSED'}")
+
+    print(f"load average at the end: {figures['load_average'][0]:.1f} on {len(os.sched_getaffinity(0))} usable CPUs")
+    line("the sample article into nn (Apertium), one CLI run", "article_s", "article_cpu_s", "s", OVERHEAD_TARGETS["article_s"])
+    print(f"torch/transformers imported: {'yes' if now['imports_torch'] else 'no'}"
+          + (f" (before: {'yes' if before['imports_torch'] else 'no'})" if before else ""))
+    line(f"{figures['paragraphs']:,} one-line paragraphs into nn, per paragraph", "ms_per_paragraph", "cpu_ms_per_paragraph",
+         "ms", OVERHEAD_TARGETS["ms_per_paragraph"])
+
+
+# --- pivot routes: the first hop once for K targets (`--pivot K`) ------------------------------
+
+
+def pivot(paths: dict[str, str], k: int, say: Callable[[str], None]) -> dict[str, Any]:
+    """The sample article from Bokmål into K targets through English (the benchmark's opus model
+    serving both hops, on CTranslate2): one run for all K against K runs of one target each (each
+    with its models loaded afresh, as K commands would).  Counts the first hop's engine jobs and rows."""
+    from multitrans.api import read_document, translate_documents
+    from multitrans.config.registry import load_registry
+    from multitrans.engines.base import EngineOptions
+    from multitrans.engines.pivot import PivotEngine
+    from multitrans.engines.pool import EnginePool
+
+    targets = NLLB_TARGETS[:k]
+    document = read_document(ARTICLE)
+    with tempfile.TemporaryDirectory(prefix="multitrans-pivot-") as tmp:
+        models = Path(tmp) / "models.yaml"
+        models.write_text(json.dumps({
+            "models": {"to-en": {"engine": "marian", "model": paths["opus"], "runtime": "ct2"},
+                       "from-en": {"engine": "marian", "model": paths["opus"], "runtime": "ct2"}},
+            "routes": [{"from": "nb", "to": "en", "use": ["to-en"]}, {"from": "en", "to": "*", "use": ["from-en"]},
+                       {"from": "nb", "to": "*", "via": "en"}]}), encoding="utf-8")
+        registry = load_registry(models)
+
+        def run(languages: Sequence[str]) -> tuple[float, int, int, int]:
+            pool = EnginePool(EngineOptions(device="cpu", offline=True))
+            started = time.perf_counter()
+            try:
+                [result] = translate_documents([document], languages, registry=registry, pool=pool, source_lang="nb")
+                hops = {id(e.first): e.first for e in pool.loaded.values() if isinstance(e, PivotEngine)}
+                calls, rows = sum(h.calls for h in hops.values()), sum(len(h.done) for h in hops.values())
+                retries = sum(h.retries for h in hops.values())
+            finally:
+                pool.close()
+            # the article's English header and footer go en→X directly; its Bokmål through the pivot
+            assert "pivot" in {b.engine for t in languages for b in result.translations[t]}
+            return time.perf_counter() - started, calls, rows, retries
+
+        run(targets[:1])  # warm-up: imports and the detector's first load belong to neither side
+        say(f"  {k} pivot targets in one run…")
+        together, together_calls, together_rows, together_retries = run(targets)
+        say(f"  {k} runs of one pivot target each…")
+        apart = [run([t]) for t in targets]
+    return {"k": k, "together_s": together, "first_hop_calls": together_calls, "first_hop_rows": together_rows,
+            "first_hop_retry_calls": together_retries, "apart_first_hop_retry_calls": sum(a[3] for a in apart),
+            "apart_s": sum(a[0] for a in apart), "apart_first_hop_calls": sum(a[1] for a in apart),
+            "apart_first_hop_rows": sum(a[2] for a in apart), "speedup": sum(a[0] for a in apart) / together}
+
+
+def report_pivot(p: dict[str, Any]) -> None:
+    print(f"pivot nb→en→X, the sample article into {p['k']} targets: one run {p['together_s']:.1f} s "
+          f"({p['first_hop_calls']} first-hop engine job(s) for {p['first_hop_rows']} rows, "
+          f"+{p['first_hop_retry_calls']} repair retries); {p['k']} separate runs {p['apart_s']:.1f} s "
+          f"({p['apart_first_hop_calls']} jobs for {p['apart_first_hop_rows']} rows, +{p['apart_first_hop_retry_calls']} "
+          f"repair retries): {p['speedup']:.2f}x")
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
+def machine(device: str) -> dict[str, Any]:
     import ctranslate2
     import torch
     import transformers
@@ -507,7 +683,9 @@ def machine() -> dict[str, Any]:
         pass
     return {"cpu": cpu, "cpus_usable": len(os.sched_getaffinity(0)), "python": platform.python_version(),
             "torch": torch.__version__, "transformers": transformers.__version__, "ctranslate2": ctranslate2.__version__,
-            "int8": "int8" in ctranslate2.get_supported_compute_types("cpu"), "load_average": os.getloadavg()}
+            "int8": "int8" in ctranslate2.get_supported_compute_types("cpu"), "load_average": os.getloadavg(),
+            "device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+            "compute_type": ct2_compute_type(device)}
 
 
 def main(argv: Sequence[str]) -> int:
@@ -523,6 +701,17 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--targets", type=int, default=len(NLLB_TARGETS), help="K for the NLLB run (default 20)")
     parser.add_argument("--systems", default="a,b,c,d", help="which of a,b,c,d to run (default: all)")
     parser.add_argument("--profile", type=Path, help="also profile (d) with cProfile into this file")
+    parser.add_argument("--runtime", choices=["ct2", "transformers"], default="ct2",
+                        help="the runtime multitrans runs in for (d) and the NLLB run (default ct2)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where every system runs (default cpu; cuda: one GPU, CTranslate2 in int8_float16)")
+    parser.add_argument("--overhead", action="store_true",
+                        help="only the fixed cost of a CLI run and the per-paragraph cost, with Apertium (no models built)")
+    parser.add_argument("--overhead-paragraphs", type=int, default=1000,
+                        help="one-line paragraphs for --overhead (default 1,000)")
+    parser.add_argument("--before", type=Path, help="with --overhead: a source tree (its src/) of the code to compare with")
+    parser.add_argument("--pivot", type=int, metavar="K",
+                        help="only the pivot-route section: K targets through English in one run against K runs")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -530,6 +719,20 @@ def main(argv: Sequence[str]) -> int:
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+
+    if args.overhead:
+        figures = overhead(args.overhead_paragraphs, 1 if args.quick else 3, args.before, say)
+        report_overhead(figures)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        return 0
+
+    if args.pivot:
+        figures = pivot(ensure_models(args.cache, args.tokens, False, say), args.pivot, say)
+        report_pivot(figures)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        return 0
 
     from multitrans.engines.batching import Budget
 
@@ -539,16 +742,18 @@ def main(argv: Sequence[str]) -> int:
     units = corpus(size, args.with_spans)
     naive_units = units[: max(1, size // 5)]  # the naive loop is slow: it runs on the first fifth (same mix)
     repeat = 1 if args.quick else 3
-    results: dict[str, Any] = {"machine": machine(), "threads": args.threads, "tokens_per_segment": args.tokens,
+    results: dict[str, Any] = {"machine": machine(args.device), "threads": args.threads, "tokens_per_segment": args.tokens,
                                "paragraphs": size, "with_spans": args.with_spans, "quick": args.quick}
-    common = {"threads": args.threads, "tokens": args.tokens, "model": paths["opus"], "ct2": paths["opus_ct2"]}
+    common = {"threads": args.threads, "tokens": args.tokens, "model": paths["opus"], "ct2": paths["opus_ct2"],
+              "device": args.device,
+              "runtime": args.runtime}
     with tempfile.TemporaryDirectory(prefix="multitrans-bench-") as tmp:
         work = Path(tmp)
         plan = [
             ("a", {**common, "units": naive_units}),
             ("b", {**common, "units": units}),
-            # CTranslate2 sorts and cuts batches itself, by the token budget multitrans uses on CPU
-            ("c", {**common, "units": units, "repeat": repeat, "ct2_batch": Budget.for_device("cpu").max_tokens}),
+            # CTranslate2 sorts and cuts batches itself, by the token budget multitrans uses on the device
+            ("c", {**common, "units": units, "repeat": repeat, "ct2_batch": Budget.for_device(args.device).max_tokens}),
             ("d", {**common, "units": units, "repeat": repeat, "work": str(work),
                    **({"profile": str(args.profile)} if args.profile else {})}),
         ]
@@ -570,7 +775,7 @@ def main(argv: Sequence[str]) -> int:
             if args.quick:  # ten of its sentences, not the whole article: K runs of NLLB-600M on 2 cores take minutes
                 document = work / "nllb-quick.txt"
                 document.write_text("\n\n".join(article_sentences(False)[:10]) + "\n", encoding="utf-8")
-            nllb = run_worker("nllb", {"threads": args.threads, "model": paths["nllb"], "targets": NLLB_TARGETS[: args.targets],
+            nllb = run_worker("nllb", {"threads": args.threads, "device": args.device, "runtime": args.runtime, "model": paths["nllb"], "targets": NLLB_TARGETS[: args.targets],
                                        "work": str(work), "document": str(document)}, work)
             nllb["document"] = "the sample article" if document == ARTICLE else "ten sentences of the sample article"
             nllb["speedup"] = nllb["apart_s"] / nllb["together_s"]
@@ -587,17 +792,19 @@ TARGETS = {"d/a": 30.0, "d/b": 4.0, "d/c": 0.85}
 
 def report(results: dict[str, Any]) -> None:
     m = results["machine"]
+    if m.get("gpu"):
+        print(f"device: {m['gpu']} (CUDA); transformers in float32, CTranslate2 in {m['compute_type']}")
     print(f"machine: {m['cpu']}, {m['cpus_usable']} usable CPUs, {results['threads']} threads; torch {m['torch']}, "
           f"transformers {m['transformers']}, ctranslate2 {m['ctranslate2']}; load average at start {m['load_average'][0]:.2f}")
     print(f"corpus: {results['paragraphs']} one-sentence paragraphs, {results['tokens_per_segment']} output tokens each"
           f"{' (numbers and URLs kept)' if results['with_spans'] else ''}")
     labels = {"a": "(a) transformers, one paragraph at a time", "b": "(b) transformers, batches of 16",
-              "c": "(c) CTranslate2 int8 translate_batch", "d": "(d) multitrans end to end"}
+              "c": f"(c) CTranslate2 {m.get('compute_type', 'int8')} translate_batch", "d": "(d) multitrans end to end"}
     for name, system in results["systems"].items():
         print(f"{labels[name]:<44} {system['tokens_per_s']:>8,.0f} tokens/s  {system['seconds']:>7.1f} s "
               f"({system['units']} paragraphs)  peak RSS {system['peak_rss_mb']:,.0f} MiB")
     d = results["systems"].get("d")
-    if d:
+    if d and d["runtime"].startswith("ctranslate2"):
         print(f"(d) sent {d['engine_rows']} rows in {d['engine_calls']} batches to {d['runtime']} for {d['units']} "
               f"paragraphs; {d['engine_seconds']:.1f} s of its {d['seconds']:.1f} s were inside CTranslate2")
     for ratio, value in results["ratios"].items():

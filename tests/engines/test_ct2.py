@@ -156,6 +156,33 @@ def test_cuda_without_a_gpu_stops_the_run(dirs: dict[str, Path]) -> None:
         load_engine(spec("nllb", dirs["nllb"], runtime="ct2"), EngineOptions(device="cuda"))
 
 
+@pytest.mark.parametrize("device", ["cuda", "auto"])
+def test_a_gpu_ctranslate2_cannot_compute_on_stops_the_run_at_load(
+    monkeypatch: pytest.MonkeyPatch, dirs: dict[str, Path], device: str,
+) -> None:
+    """What an H100 with only CUDA 13 libraries did: CTranslate2 4 (built for CUDA 12) counted the GPU,
+    loaded the model, then failed every sentence with "libcublas.so.12 is not found"."""
+    import multitrans.engines.ct2 as ct2_module
+
+    class NoCublas:
+        device = "cuda"
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def translate_batch(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+
+    path = convert_model(spec("nllb", dirs["nllb"]), "int8")
+    monkeypatch.setattr(ct2_module.ctranslate2, "get_cuda_device_count", lambda: 1)
+    monkeypatch.setattr(ct2_module.ctranslate2, "Translator", NoCublas)
+    monkeypatch.setattr(ct2_module, "compute_type", lambda quantization, device: "int8_float16")
+    with pytest.raises(OptionsError) as caught:
+        ct2_module.Ct2NllbEngine(spec("nllb", dirs["nllb"], runtime="ct2"), EngineOptions(device=device), path)
+    message = str(caught.value)
+    assert "libcublas.so.12" in message and "--device cpu" in message and "\n" not in message
+
+
 def test_ctranslate2_gets_every_core_for_one_translation_at_a_time(
     monkeypatch: pytest.MonkeyPatch, dirs: dict[str, Path],
 ) -> None:
@@ -410,3 +437,14 @@ class _Proxy:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._wrapped, name)
+
+
+def test_a_conversion_decodes_with_the_checkpoints_own_beam(dirs: dict[str, Path]) -> None:
+    """The conversion keeps generation_config.json (num_beams 4, as opus-mt's), and --check foresees it."""
+    from multitrans.engines.identity import expected_identity
+
+    marian = spec("marian", dirs["marian"], runtime="ct2")
+    engine = load_engine(marian, EngineOptions(device="cpu"))
+    assert engine.beam == 4 and engine.identity().decoding == '{"beam":4}'
+    assert expected_identity(marian, EngineOptions(device="cpu")).changes(engine.identity().as_dict()) == []
+    assert load_engine(marian, EngineOptions(device="cpu", beam=1)).identity().decoding == '{"beam":1}'

@@ -17,7 +17,8 @@ Decoding follows the transformers engine exactly:
   `min_new_tokens`), not CTranslate2's default of 256: long sentences are not cut short,
   and a degenerate repetition ends where it would have ended alone.  A batch decodes to its
   longest budget and each row is then cut back to its own, which for greedy search is the
-  same as decoding it alone; beam search gets batches of equal budget instead.
+  same as decoding it alone; under beam search, the few rows whose search reached their own
+  budget are searched again with rows of the same budget, which gives what they give alone.
 * Rows of one call may mix target languages: NLLB puts each row's language token in its
   target prefix, Marian's `>>xx<<` token sits in the source.
 
@@ -47,7 +48,7 @@ from .batching import (
     token_batches,
 )
 from .base import Decoding, Engine, EngineError, EngineOptions, ModelSpec, OptionsError
-from .identity import CTRANSLATE2, runtime_name
+from .identity import CTRANSLATE2, checkpoint_beam, read_generation_config, runtime_name
 from .vocabulary import MarianVocabulary, NllbVocabulary, TokenizedModel, model_token_limit, positive
 
 Row = tuple[str, str, str]  # text, src, tgt
@@ -137,8 +138,26 @@ class Ct2Engine(TokenizedModel):
             )
         except (RuntimeError, ValueError) as err:
             raise EngineError(f"Model {self.model_id}: CTranslate2 could not load {self._ct2_dir()}: {err}") from err
+        if self.device == "cuda":
+            self._check_gpu_runs()
         self._halving = HalvingRunner()
         self._unknown = {}
+
+    def _check_gpu_runs(self) -> None:
+        """Decode two tokens now: CTranslate2 loads cuBLAS only when it first computes, so a GPU
+        without the CUDA libraries it was built for (CTranslate2 4 needs CUDA 12) would otherwise
+        fail every sentence of the run, one pair at a time (seen on a CUDA 13 machine).  The probe
+        holds ordinary tokens (unknown ones become <unk>): an input of only </s> is empty to
+        CTranslate2 and computes nothing."""
+        try:
+            self.translator.translate_batch([["▁a", "▁b", "▁c"]] * 2, beam_size=1, max_decoding_length=2)
+        except RuntimeError as err:
+            reason = " ".join(str(err).split())
+            raise OptionsError(
+                f"CTranslate2 {ctranslate2.__version__} sees a GPU but cannot compute on it ({reason}); install "
+                "the CUDA libraries it was built for (https://opennmt.net/CTranslate2/installation.html) "
+                "or run with --device cpu."
+            ) from err
 
     def _ct2_dir(self) -> Path:
         """The directory holding CTranslate2's model.bin."""
@@ -153,6 +172,7 @@ class Ct2Engine(TokenizedModel):
         hf = self.model_dir / HF_FILES
         config = _json(hf / "config.json")
         generation = _json(hf / "generation_config.json")
+        self.model_beam = checkpoint_beam(read_generation_config(hf) or {})  # the conversion keeps the checkpoint's files
         self.min_new_tokens = positive(generation.get("min_new_tokens"))
         self.max_new_tokens = positive(generation.get("max_new_tokens"))
         self.model_limit = model_token_limit(getattr(self.tokenizer, "model_max_length", None),
@@ -176,6 +196,10 @@ class Ct2Engine(TokenizedModel):
         return runtime_name(CTRANSLATE2, self.compute_type)
 
     @property
+    def default_beam(self) -> int:
+        return self.model_beam
+
+    @property
     def quantization(self) -> str:
         return self.compute_type
 
@@ -193,11 +217,9 @@ class Ct2Engine(TokenizedModel):
         lengths = [len(tokens) for tokens in sources]
         self._check_lengths(lengths)
         budgets = [self.output_tokens(n) for n in lengths]
-        beam = (decoding.beam if decoding and decoding.beam else None) or self.options.beam
+        beam = (decoding.beam if decoding and decoding.beam else None) or self.beam
         extra = decoding.penalties() if decoding else {}
         batches = token_batches(lengths, self.batch_budget(self.device, lengths, beam))
-        if beam > 1:
-            batches = [run for batch in batches for run in split_where(batch, budgets.__getitem__)]
         outputs = []
         for batch in batches:
             outputs.append(self._halving(batch, lambda part: self._decode_batch(part, sources, prefixes, budgets, beam, extra)))
@@ -211,6 +233,33 @@ class Ct2Engine(TokenizedModel):
         self, part: list[int], sources: list[list[str]], prefixes: list[list[str]] | None,
         budgets: list[int], beam: int, extra: dict[str, Any],
     ) -> list[str]:
+        hypotheses = self._search(part, sources, prefixes, budgets, beam, extra)
+        longest = max(budgets[k] for k in part)
+        # A row whose search ended before its own budget's last step ended as it would alone; one
+        # that ran on to it (or past it, under a longer row's budget) would have been stopped
+        # there and the beams compared at that step, which beam search may settle differently
+        # from cutting a longer hypothesis back.  Those few rows are searched again, each with
+        # rows of its own budget.
+        again = [k for k, tokens in zip(part, hypotheses) if beam > 1 and budgets[k] < longest
+                 and len(tokens) >= budgets[k] - 1]
+        if again:
+            redone: dict[int, list[str]] = {}
+            for run in split_where(sorted(again, key=lambda k: (budgets[k], k)), budgets.__getitem__):
+                redone.update(zip(run, self._search(run, sources, prefixes, budgets, beam, extra)))
+            hypotheses = [redone.get(k, tokens) for k, tokens in zip(part, hypotheses)]
+        outputs = []
+        for k, tokens in zip(part, hypotheses):
+            tokens = tokens[: budgets[k]]
+            if prefixes is not None:
+                tokens = tokens[len(prefixes[k]) :]
+            outputs.append(tokens)
+        return self._detokenize(outputs)
+
+    def _search(
+        self, part: list[int], sources: list[list[str]], prefixes: list[list[str]] | None,
+        budgets: list[int], beam: int, extra: dict[str, Any],
+    ) -> list[list[str]]:
+        """The best hypothesis of each row (target prefix included), decoded to the rows' longest budget."""
         batch = [sources[k] for k in part]
         prefix = [prefixes[k] for k in part] if prefixes is not None else None
         results = self.translator.translate_batch(
@@ -227,13 +276,7 @@ class Ct2Engine(TokenizedModel):
             return_end_token=False,
             **extra,
         )
-        outputs = []
-        for k, result in zip(part, results, strict=True):
-            tokens = result.hypotheses[0][: budgets[k]]
-            if prefix is not None:
-                tokens = tokens[len(prefixes[k]) :]
-            outputs.append(tokens)
-        return self._detokenize(outputs)
+        return [result.hypotheses[0] for result in results]
 
     def _detokenize(self, outputs: list[list[str]]) -> list[str]:
         """Each row's output tokens as text."""

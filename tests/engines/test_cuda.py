@@ -1,0 +1,136 @@
+"""The CUDA paths of both model runtimes, on the tiny checkpoints.
+
+These run only where a CUDA GPU is present (CI has none; a developer with a GPU, or the
+project's lent GPU machine, runs them with `pytest tests/engines/test_cuda.py`).  Random
+weights say nothing about wording, so the tests check what CUDA changes: where the model
+lives, the precision it runs in and reports, the batch budget, and that whole documents
+still come back complete through the public API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import huggingface_hub.constants
+import pytest
+
+from multitrans import api
+from multitrans.config.registry import load_registry
+from multitrans.engines import EngineOptions, ModelSpec, load_engine
+from multitrans.engines.base import OptionsError
+from multitrans.engines.batching import Budget
+from multitrans.engines.pool import EnginePool
+from samples import SEGMENTS
+
+torch = pytest.importorskip("torch")
+ctranslate2 = pytest.importorskip("ctranslate2")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not torch.cuda.is_available() or not ctranslate2.get_cuda_device_count(),
+                       reason="needs a CUDA GPU seen by both PyTorch and CTranslate2"),
+    pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("ct2-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        patch.setenv("MULTITRANS_CT2_CACHE", str(root))
+        yield root
+
+
+def spec(kind: str, directory: Path, **fields: Any) -> ModelSpec:
+    extra = {"target_token": ">>{code}<<"} if kind == "marian" else {}
+    return ModelSpec(name=f"tiny-{kind}", engine=kind, model=str(directory), **{**extra, **fields})
+
+
+@pytest.fixture(scope="module")
+def dirs(tiny_marian_dir: Path, tiny_nllb_dir: Path) -> dict[str, Path]:
+    return {"marian": tiny_marian_dir, "nllb": tiny_nllb_dir}
+
+
+@pytest.mark.parametrize("kind", ["marian", "nllb"])
+def test_transformers_runs_on_the_gpu_in_half_precision(dirs: dict[str, Path], kind: str) -> None:
+    engine = load_engine(spec(kind, dirs[kind], runtime="transformers"), EngineOptions(device="cuda"))
+    try:
+        parameter = next(engine.model.parameters())
+        assert parameter.device.type == "cuda"
+        assert parameter.dtype in (torch.bfloat16, torch.float16)
+        assert engine.runtime == f"transformers-{str(parameter.dtype).removeprefix('torch.')}"
+        out = engine.translate(list(SEGMENTS), "nb", "de")
+        assert len(out) == len(SEGMENTS) and all(isinstance(text, str) for text in out)
+    finally:
+        engine.close()
+
+
+def refused(err: OptionsError) -> None:
+    """A GPU CTranslate2 cannot compute on (CUDA libraries of another major version) must stop the
+    run at load with one line; then there is nothing more to check on this machine."""
+    message = str(err)
+    assert "--device cpu" in message and "\n" not in message
+    pytest.skip(f"CTranslate2 cannot compute on this GPU, refused as it should be: {message}")
+
+
+@pytest.mark.parametrize("kind", ["marian", "nllb"])
+def test_ctranslate2_runs_on_the_gpu_in_int8_float16(dirs: dict[str, Path], kind: str) -> None:
+    try:
+        engine = load_engine(spec(kind, dirs[kind], runtime="ct2"), EngineOptions(device="cuda"))
+    except OptionsError as err:
+        refused(err)
+    try:
+        assert engine.runtime == "ctranslate2-int8_float16"
+        assert engine.translator.device == "cuda"
+        out = engine.translate(list(SEGMENTS), "nb", "de")
+        assert len(out) == len(SEGMENTS)
+    finally:
+        engine.close()
+
+
+def test_auto_picks_the_gpu(dirs: dict[str, Path]) -> None:
+    engine = load_engine(spec("marian", dirs["marian"], runtime="transformers"), EngineOptions(device="auto"))
+    try:
+        assert next(engine.model.parameters()).device.type == "cuda"
+    finally:
+        engine.close()
+
+
+def test_the_gpu_batch_budget_is_larger_than_the_cpus() -> None:
+    gpu, cpu = Budget.for_device("cuda"), Budget.for_device("cpu")
+    assert gpu.max_tokens > cpu.max_tokens and gpu.max_rows > cpu.max_rows
+
+
+@pytest.mark.parametrize("runtime", ["transformers", "ct2"])
+def test_a_document_into_several_languages_comes_back_whole_on_the_gpu(
+    tmp_path: Path, dirs: dict[str, Path], article: Path, runtime: str,
+) -> None:
+    registry_file = tmp_path / "models.yaml"
+    registry_file.write_text(
+        "models:\n"
+        f"  tiny-nllb: {{engine: nllb, model: '{dirs['nllb']}', runtime: {runtime}}}\n"
+        "routes:\n  - {from: '*', to: '*', use: [tiny-nllb]}\n",
+        encoding="utf-8",
+    )
+    registry = load_registry(registry_file)
+    pool = EnginePool(EngineOptions(device="cuda"))
+    try:
+        document = api.read_document(article)
+        try:
+            results = api.translate_documents([document], ["de", "fr", "uk"], registry=registry, pool=pool,
+                                              source_lang="nb")
+        except OptionsError as err:
+            refused(err)
+        [result] = results
+        assert sorted(result.translations) == ["de", "fr", "uk"]
+        for blocks in result.translations.values():
+            assert len(blocks) == len(document.blocks)
+        assert not result.problems
+        [engine] = pool.loaded.values()
+        assert "float16" in engine.runtime or "bfloat16" in engine.runtime
+    finally:
+        pool.close()
