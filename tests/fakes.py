@@ -13,13 +13,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 
 from multitrans.document import TemplateBuilder
 from multitrans.engines.base import Decoding, Engine, EngineOptions, ModelSpec, ModelUnavailable
 from multitrans.engines.pool import EnginePool
 from multitrans.config.registry import Registry, Route
+
+def offline_with_own_ct2_cache(patch: pytest.MonkeyPatch, cache: Path) -> None:
+    """No network for the hub, and CTranslate2 conversions in `cache`, never the user's."""
+    patch.setenv("HF_HUB_OFFLINE", "1")
+    patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    patch.setenv("MULTITRANS_CT2_CACHE", str(cache))
+
+
+def tiny_spec(kind: str, directory: Path, **fields) -> ModelSpec:
+    """A models.yaml entry for one of the tiny checkpoints (Marian ones are multi-target, >>xx<<)."""
+    extra = {"target_token": ">>{code}<<"} if kind == "marian" else {}
+    return ModelSpec(name=f"tiny-{kind}", engine=kind, model=str(directory), **{**extra, **fields})
+
 
 _PLAIN = re.compile(r"^([^\W\d_]+)([.,!?;:]*)$")
 

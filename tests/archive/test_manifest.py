@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import huggingface_hub.constants
 import pytest
 from typer.testing import CliRunner
 
-from fakes import Norwegian, recording_setup
+from fakes import Norwegian, offline_with_own_ct2_cache, recording_setup
 from multitrans.archive.job import check_batch, run_batch
 from multitrans.cli import app
 from multitrans.engines.base import EngineOptions
@@ -25,10 +24,7 @@ TARGETS = ("de", "fr")
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No network, and a conversion cache of this test's own."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("MULTITRANS_CT2_CACHE", str(tmp_path / "ct2"))
+    offline_with_own_ct2_cache(monkeypatch, tmp_path / "ct2")
 
 
 class Job:

@@ -7,10 +7,9 @@ import json
 import shutil
 from pathlib import Path
 
-import huggingface_hub.constants
 import pytest
 
-from fakes import Norwegian
+from fakes import Norwegian, offline_with_own_ct2_cache
 from multitrans.archive.job import check_batch, run_batch
 from multitrans.engines.base import EngineOptions
 
@@ -19,9 +18,7 @@ TARGETS = ("de", "fr")
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("MULTITRANS_CT2_CACHE", str(tmp_path / "ct2"))
+    offline_with_own_ct2_cache(monkeypatch, tmp_path / "ct2")
 
 
 class PivotJob:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,32 +27,12 @@ from multitrans.engines.convert import (
 )
 from multitrans.engines import Engine, EngineError, EngineOptions, ModelSpec, load_engine
 from multitrans.engines.base import Decoding, OptionsError
+from fakes import tiny_spec as spec
 from samples import SEGMENTS
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("isolated"), pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning")]
 
 TARGETS = {"marian": ["de", "fr", "uk"], "nllb": ["de", "uk", "fr", "en"]}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """No network, and a private conversion cache for the whole module."""
-    root = tmp_path_factory.mktemp("ct2-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        patch.setenv("MULTITRANS_CT2_CACHE", str(root))
-        yield root
-
-
-def spec(kind: str, directory: Path, **fields: Any) -> ModelSpec:
-    extra = {"target_token": ">>{code}<<"} if kind == "marian" else {}
-    return ModelSpec(name=f"tiny-{kind}", engine=kind, model=str(directory), **{**extra, **fields})
-
-
-@pytest.fixture(scope="module")
-def dirs(tiny_marian_dir: Path, tiny_nllb_dir: Path) -> dict[str, Path]:
-    return {"marian": tiny_marian_dir, "nllb": tiny_nllb_dir}
 
 
 @pytest.fixture(scope="module")

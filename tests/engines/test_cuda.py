@@ -9,19 +9,17 @@ still come back complete through the public API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import huggingface_hub.constants
 import pytest
 
 from multitrans import api
 from multitrans.config.registry import load_registry
-from multitrans.engines import EngineOptions, ModelSpec, load_engine
+from multitrans.engines import EngineOptions, load_engine
 from multitrans.engines.base import OptionsError
 from multitrans.engines.batching import Budget
 from multitrans.engines.pool import EnginePool
+from fakes import tiny_spec as spec
 from samples import SEGMENTS
 
 torch = pytest.importorskip("torch")
@@ -29,30 +27,11 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.usefixtures("isolated"),
     pytest.mark.skipif(not torch.cuda.is_available() or not ctranslate2.get_cuda_device_count(),
                        reason="needs a CUDA GPU seen by both PyTorch and CTranslate2"),
     pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("ct2-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        patch.setenv("MULTITRANS_CT2_CACHE", str(root))
-        yield root
-
-
-def spec(kind: str, directory: Path, **fields: Any) -> ModelSpec:
-    extra = {"target_token": ">>{code}<<"} if kind == "marian" else {}
-    return ModelSpec(name=f"tiny-{kind}", engine=kind, model=str(directory), **{**extra, **fields})
-
-
-@pytest.fixture(scope="module")
-def dirs(tiny_marian_dir: Path, tiny_nllb_dir: Path) -> dict[str, Path]:
-    return {"marian": tiny_marian_dir, "nllb": tiny_nllb_dir}
 
 
 @pytest.mark.parametrize("kind", ["marian", "nllb"])
