@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -45,6 +46,24 @@ def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_nllb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An NLLB-200-style checkpoint with the FLORES-200 language tokens."""
     return _tiny_models_script().build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb"))
+
+
+@pytest.fixture(scope="module")
+def tiny_dirs(tiny_marian_dir: Path, tiny_nllb_dir: Path) -> dict[str, Path]:
+    """The tiny checkpoints by engine name."""
+    return {"marian": tiny_marian_dir, "nllb": tiny_nllb_dir}
+
+
+@pytest.fixture(scope="module")
+def ct2_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No network, and a private CTranslate2 conversion cache for the whole module (modules
+    that convert ask for it with `pytest.mark.usefixtures("ct2_cache")`)."""
+    from fakes import offline_with_own_ct2_cache
+
+    root = tmp_path_factory.mktemp("ct2-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        offline_with_own_ct2_cache(patch, root)
+        yield root
 
 
 @pytest.fixture(scope="session")

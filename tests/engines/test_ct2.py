@@ -30,18 +30,18 @@ from multitrans.engines.base import Decoding, OptionsError
 from fakes import tiny_spec as spec
 from samples import SEGMENTS
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("isolated"), pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ct2_cache"), pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning")]
 
 TARGETS = {"marian": ["de", "fr", "uk"], "nllb": ["de", "uk", "fr", "en"]}
 
 
 @pytest.fixture(scope="module")
-def pairs(dirs: dict[str, Path]) -> dict[str, tuple[Engine, Engine]]:
+def pairs(tiny_dirs: dict[str, Path]) -> dict[str, tuple[Engine, Engine]]:
     """(transformers, CTranslate2 float32) engines per architecture, loaded once."""
     from multitrans.engines.ct2 import Ct2MarianEngine, Ct2NllbEngine
 
     out = {}
-    for kind, directory in dirs.items():
+    for kind, directory in tiny_dirs.items():
         path = convert_model(spec(kind, directory), "float32")
         hf = load_engine(spec(kind, directory, runtime="transformers"), EngineOptions(device="cpu", batch_size=3))
         ct2_class = Ct2MarianEngine if kind == "marian" else Ct2NllbEngine
@@ -56,11 +56,11 @@ def rows_for(kind: str) -> list[tuple[str, str, str]]:
 # --- conversion and its cache ----------------------------------------------------------------
 
 
-def test_conversion_is_self_contained_and_done_once(tiny_marian_dir: Path, isolated: Path) -> None:
+def test_conversion_is_self_contained_and_done_once(tiny_marian_dir: Path, ct2_cache: Path) -> None:
     model = spec("marian", tiny_marian_dir)
     said: list[str] = []
     path = convert_model(model, "int8", say=said.append)
-    assert path == converted_path(model, "int8") and path.is_relative_to(isolated)
+    assert path == converted_path(model, "int8") and path.is_relative_to(ct2_cache)
     assert is_converted(path)
     hf = path / "hf"
     assert (hf / "tokenizer_config.json").is_file() and (hf / "config.json").is_file()
@@ -126,18 +126,18 @@ def test_runtime_ct2_converts_on_first_use(tmp_path: Path, tiny_nllb_dir: Path) 
     assert len(engine.translate(["Hei på deg."], "nb", "de")) == 1
 
 
-def test_cuda_without_a_gpu_stops_the_run(dirs: dict[str, Path]) -> None:
+def test_cuda_without_a_gpu_stops_the_run(tiny_dirs: dict[str, Path]) -> None:
     import ctranslate2
 
     if ctranslate2.get_cuda_device_count():
         pytest.skip("this machine has a GPU")
     with pytest.raises(OptionsError, match="no CUDA GPU"):
-        load_engine(spec("nllb", dirs["nllb"], runtime="ct2"), EngineOptions(device="cuda"))
+        load_engine(spec("nllb", tiny_dirs["nllb"], runtime="ct2"), EngineOptions(device="cuda"))
 
 
 @pytest.mark.parametrize("device", ["cuda", "auto"])
 def test_a_gpu_ctranslate2_cannot_compute_on_stops_the_run_at_load(
-    monkeypatch: pytest.MonkeyPatch, dirs: dict[str, Path], device: str,
+    monkeypatch: pytest.MonkeyPatch, tiny_dirs: dict[str, Path], device: str,
 ) -> None:
     """What an H100 with only CUDA 13 libraries did: CTranslate2 4 (built for CUDA 12) counted the GPU,
     loaded the model, then failed every sentence with "libcublas.so.12 is not found"."""
@@ -152,18 +152,18 @@ def test_a_gpu_ctranslate2_cannot_compute_on_stops_the_run_at_load(
         def translate_batch(self, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
 
-    path = convert_model(spec("nllb", dirs["nllb"]), "int8")
+    path = convert_model(spec("nllb", tiny_dirs["nllb"]), "int8")
     monkeypatch.setattr(ct2_module.ctranslate2, "get_cuda_device_count", lambda: 1)
     monkeypatch.setattr(ct2_module.ctranslate2, "Translator", NoCublas)
     monkeypatch.setattr(ct2_module, "compute_type", lambda quantization, device: "int8_float16")
     with pytest.raises(OptionsError) as caught:
-        ct2_module.Ct2NllbEngine(spec("nllb", dirs["nllb"], runtime="ct2"), EngineOptions(device=device), path)
+        ct2_module.Ct2NllbEngine(spec("nllb", tiny_dirs["nllb"], runtime="ct2"), EngineOptions(device=device), path)
     message = str(caught.value)
     assert "libcublas.so.12" in message and "--device cpu" in message and "\n" not in message
 
 
 def test_ctranslate2_gets_every_core_for_one_translation_at_a_time(
-    monkeypatch: pytest.MonkeyPatch, dirs: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch, tiny_dirs: dict[str, Path],
 ) -> None:
     import multitrans.engines.ct2 as ct2_module
 
@@ -176,7 +176,7 @@ def test_ctranslate2_gets_every_core_for_one_translation_at_a_time(
 
     monkeypatch.setattr(ct2_module.ctranslate2, "Translator", spy)
     monkeypatch.setenv("MULTITRANS_THREADS", "3")
-    load_engine(spec("nllb", dirs["nllb"], runtime="ct2"), EngineOptions(device="cpu"))
+    load_engine(spec("nllb", tiny_dirs["nllb"], runtime="ct2"), EngineOptions(device="cpu"))
     assert seen["intra_threads"] == 3 and seen["inter_threads"] == 1
 
 
@@ -204,8 +204,8 @@ def test_outputs_do_not_depend_on_batch_mates(kind: str, pairs: dict[str, tuple[
     assert ct2.translate_multi(rows) == [ct2.translate_multi([row])[0] for row in rows]
 
 
-def test_beam_search_agrees_across_batches(dirs: dict[str, Path]) -> None:
-    engine = load_engine(spec("marian", dirs["marian"], runtime="ct2"), EngineOptions(device="cpu", beam=3))
+def test_beam_search_agrees_across_batches(tiny_dirs: dict[str, Path]) -> None:
+    engine = load_engine(spec("marian", tiny_dirs["marian"], runtime="ct2"), EngineOptions(device="cpu", beam=3))
     rows = rows_for("marian")
     assert engine.translate_multi(rows) == [engine.translate_multi([row])[0] for row in rows]
     retry = Decoding(beam=2, repetition_penalty=1.3, no_repeat_ngram_size=3)
@@ -303,8 +303,8 @@ def test_transformers_nllb_encodes_each_segment_once_for_all_targets(pairs: dict
 # --- CUDA out of memory ---------------------------------------------------------------------------
 
 
-def test_ctranslate2_out_of_memory_halves_the_batch(dirs: dict[str, Path]) -> None:
-    engine = load_engine(spec("nllb", dirs["nllb"], runtime="ct2"), EngineOptions(device="cpu"))
+def test_ctranslate2_out_of_memory_halves_the_batch(tiny_dirs: dict[str, Path]) -> None:
+    engine = load_engine(spec("nllb", tiny_dirs["nllb"], runtime="ct2"), EngineOptions(device="cpu"))
     rows = rows_for("nllb")
     expected = engine.translate_multi(rows)
     real = engine.translator.translate_batch  # type: ignore[attr-defined]
@@ -320,10 +320,10 @@ def test_ctranslate2_out_of_memory_halves_the_batch(dirs: dict[str, Path]) -> No
 
 
 @pytest.mark.parametrize("kind", ["marian", "nllb"])
-def test_transformers_out_of_memory_halves_the_batch(kind: str, dirs: dict[str, Path]) -> None:
+def test_transformers_out_of_memory_halves_the_batch(kind: str, tiny_dirs: dict[str, Path]) -> None:
     import torch
 
-    engine = load_engine(spec(kind, dirs[kind], runtime="transformers"), EngineOptions(device="cpu"))
+    engine = load_engine(spec(kind, tiny_dirs[kind], runtime="transformers"), EngineOptions(device="cpu"))
     rows = rows_for(kind)
     expected = engine.translate_multi(rows)
     real = engine.model.generate  # type: ignore[attr-defined]
@@ -366,14 +366,14 @@ def test_registry_accepts_runtime_on_models_and_routes(tmp_path: Path) -> None:
         load_registry(path)
 
 
-def test_the_record_names_the_runtime_that_ran(tmp_path: Path, dirs: dict[str, Path]) -> None:
+def test_the_record_names_the_runtime_that_ran(tmp_path: Path, tiny_dirs: dict[str, Path]) -> None:
     from multitrans.api import parse_document, translate_documents
     from multitrans.config.registry import load_registry
 
     path = tmp_path / "models.yaml"
     path.write_text(
-        f"models:\n  m: {{engine: nllb, model: {dirs['nllb']}, runtime: ct2}}\n"
-        f"  t: {{engine: nllb, model: {dirs['nllb']}, runtime: transformers}}\n"
+        f"models:\n  m: {{engine: nllb, model: {tiny_dirs['nllb']}, runtime: ct2}}\n"
+        f"  t: {{engine: nllb, model: {tiny_dirs['nllb']}, runtime: transformers}}\n"
         "routes:\n  - {from: nb, to: de, use: [m]}\n  - {from: nb, to: fr, use: [t]}\n"
     )
     document = parse_document("Været i Oslo blir kaldt i morgen.\n\nRegjeringen vil legge fram et nytt forslag.\n")
@@ -384,7 +384,7 @@ def test_the_record_names_the_runtime_that_ran(tmp_path: Path, dirs: dict[str, P
     assert {r["translations"]["fr"]["runtime"] for r in records} == {"transformers-float32"}
 
 
-def test_models_convert_command(tmp_path: Path, tiny_marian_dir: Path, isolated: Path) -> None:
+def test_models_convert_command(tmp_path: Path, tiny_marian_dir: Path, ct2_cache: Path) -> None:
     from typer.testing import CliRunner
 
     from multitrans.cli import app
@@ -418,11 +418,11 @@ class _Proxy:
         return getattr(self._wrapped, name)
 
 
-def test_a_conversion_decodes_with_the_checkpoints_own_beam(dirs: dict[str, Path]) -> None:
+def test_a_conversion_decodes_with_the_checkpoints_own_beam(tiny_dirs: dict[str, Path]) -> None:
     """The conversion keeps generation_config.json (num_beams 4, as opus-mt's), and --check foresees it."""
     from multitrans.engines.identity import expected_identity
 
-    marian = spec("marian", dirs["marian"], runtime="ct2")
+    marian = spec("marian", tiny_dirs["marian"], runtime="ct2")
     engine = load_engine(marian, EngineOptions(device="cpu"))
     assert engine.beam == 4 and engine.identity().decoding == '{"beam":4}'
     assert expected_identity(marian, EngineOptions(device="cpu")).changes(engine.identity().as_dict()) == []

@@ -27,7 +27,7 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.usefixtures("isolated"),
+    pytest.mark.usefixtures("ct2_cache"),
     pytest.mark.skipif(not torch.cuda.is_available() or not ctranslate2.get_cuda_device_count(),
                        reason="needs a CUDA GPU seen by both PyTorch and CTranslate2"),
     pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses:UserWarning"),
@@ -35,8 +35,8 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("kind", ["marian", "nllb"])
-def test_transformers_runs_on_the_gpu_in_half_precision(dirs: dict[str, Path], kind: str) -> None:
-    engine = load_engine(spec(kind, dirs[kind], runtime="transformers"), EngineOptions(device="cuda"))
+def test_transformers_runs_on_the_gpu_in_half_precision(tiny_dirs: dict[str, Path], kind: str) -> None:
+    engine = load_engine(spec(kind, tiny_dirs[kind], runtime="transformers"), EngineOptions(device="cuda"))
     try:
         parameter = next(engine.model.parameters())
         assert parameter.device.type == "cuda"
@@ -57,9 +57,9 @@ def refused(err: OptionsError) -> None:
 
 
 @pytest.mark.parametrize("kind", ["marian", "nllb"])
-def test_ctranslate2_runs_on_the_gpu_in_int8_float16(dirs: dict[str, Path], kind: str) -> None:
+def test_ctranslate2_runs_on_the_gpu_in_int8_float16(tiny_dirs: dict[str, Path], kind: str) -> None:
     try:
-        engine = load_engine(spec(kind, dirs[kind], runtime="ct2"), EngineOptions(device="cuda"))
+        engine = load_engine(spec(kind, tiny_dirs[kind], runtime="ct2"), EngineOptions(device="cuda"))
     except OptionsError as err:
         refused(err)
     try:
@@ -71,8 +71,8 @@ def test_ctranslate2_runs_on_the_gpu_in_int8_float16(dirs: dict[str, Path], kind
         engine.close()
 
 
-def test_auto_picks_the_gpu(dirs: dict[str, Path]) -> None:
-    engine = load_engine(spec("marian", dirs["marian"], runtime="transformers"), EngineOptions(device="auto"))
+def test_auto_picks_the_gpu(tiny_dirs: dict[str, Path]) -> None:
+    engine = load_engine(spec("marian", tiny_dirs["marian"], runtime="transformers"), EngineOptions(device="auto"))
     try:
         assert next(engine.model.parameters()).device.type == "cuda"
     finally:
@@ -86,12 +86,12 @@ def test_the_gpu_batch_budget_is_larger_than_the_cpus() -> None:
 
 @pytest.mark.parametrize("runtime", ["transformers", "ct2"])
 def test_a_document_into_several_languages_comes_back_whole_on_the_gpu(
-    tmp_path: Path, dirs: dict[str, Path], article: Path, runtime: str,
+    tmp_path: Path, tiny_dirs: dict[str, Path], article: Path, runtime: str,
 ) -> None:
     registry_file = tmp_path / "models.yaml"
     registry_file.write_text(
         "models:\n"
-        f"  tiny-nllb: {{engine: nllb, model: '{dirs['nllb']}', runtime: {runtime}}}\n"
+        f"  tiny-nllb: {{engine: nllb, model: '{tiny_dirs['nllb']}', runtime: {runtime}}}\n"
         "routes:\n  - {from: '*', to: '*', use: [tiny-nllb]}\n",
         encoding="utf-8",
     )
