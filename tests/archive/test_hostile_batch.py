@@ -138,3 +138,12 @@ def test_the_cli_lists_orphans_and_refuses_prune_with_check(tmp_path, fake_model
     pruned = runner.invoke(app, ["batch", str(archive), *common, "--prune"])
     assert pruned.exit_code == 0, pruned.output
     assert "removed de/b.txt (its source b.txt is gone)" in pruned.output and not (out / "de" / "b.txt").exists()
+
+
+def test_a_long_unknown_executor_is_not_echoed_in_full(tmp_path):
+    """Item 16: a 100,000-character --executor came back whole in the error line."""
+    archive = archive_of(tmp_path / "archive", "a.txt")
+    with pytest.raises(BatchError) as caught:
+        batch(archive, tmp_path / "out", executor="x" * 100_000)
+    message = str(caught.value)
+    assert "… (100,000 characters)" in message and len(message) < 300

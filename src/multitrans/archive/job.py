@@ -404,7 +404,7 @@ def run_batch(
     options = options or EngineOptions()
     job = _job(archive, targets, out, layout, globs, registry, options, source_lang, fmt)
     if executor not in ("local", "ray"):
-        raise BatchError(f"unknown --executor '{executor}'; use local or ray")
+        raise BatchError(f"unknown --executor '{shorten(executor)}'; use local or ray")
     summary = BatchSummary(documents=len(job.paths) + len(job.rejected), executor=executor, warnings=list(job.warnings))
     state = state_dir(job.out)
     lock = _Lock(state)
