@@ -33,9 +33,14 @@ def model_status(spec: ModelSpec) -> dict:
         except EngineError:  # there, but not a usable package
             present = False
     else:
-        from ..engines.hub import is_present
+        from ..engines.hubcache import surely_absent
 
-        present = is_present(spec)
+        if surely_absent(spec):
+            present = False
+        else:
+            from ..engines.hub import is_present
+
+            present = is_present(spec)
     return {"name": spec.name, "engine": spec.engine, "model": spec.model, "revision": spec.revision, "present": present}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from .base import Engine, EngineError, EngineOptions, ModelSpec, ModelUnavailable
+from .hubcache import surely_absent, unavailable_message
 from .identity import CONVERTIBLE
 
 __all__ = ["ENGINES", "Engine", "EngineError", "EngineOptions", "ModelSpec", "ModelUnavailable", "load_engine"]
@@ -38,6 +39,8 @@ def load_engine(spec: ModelSpec, options: EngineOptions) -> Engine:
     if spec.engine in CONVERTIBLE and options.offline:
         # Their modules import torch and transformers (over a second): a model that is not here
         # is found out first, so that an offline run whose routes fall back to it never pays that.
+        if surely_absent(spec, options.cache_dir):  # known without importing the Hub client
+            raise ModelUnavailable(unavailable_message(spec, "offline mode"))
         from .hub import is_present, resolve_model_dir
 
         if not is_present(spec, options.cache_dir):

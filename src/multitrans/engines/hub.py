@@ -32,7 +32,14 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
-from .base import EngineError, EngineOptions, ModelSpec, ModelUnavailable, UnsafeCheckpoint
+from .base import (
+    EngineError,
+    EngineOptions,
+    ModelSpec,
+    ModelUnavailable,
+    UnsafeCheckpoint,
+)
+from .hubcache import label, unavailable_message
 
 try:
     import httpx2 as _httpx  # huggingface_hub 2.x talks through this httpx fork
@@ -59,8 +66,6 @@ _REFUSED_GLOBAL = re.compile(r"unsupported GLOBAL (\S+?)(?: whose|\s|$)", re.IGN
 
 # Fetched only for models that publish no safetensors weights.
 PICKLE_PATTERNS = ["pytorch_model.bin", "pytorch_model-*.bin", "pytorch_model.bin.index.json"]
-
-PULL_COMMAND = "multitrans models pull --to LANGS --from LANGS"
 
 # Network failures that mean "the Hub could not be reached", as opposed to "the Hub said no".
 _NETWORK_ERRORS: tuple[type[Exception], ...] = (_httpx.HTTPError, HfHubHTTPError, OSError)
@@ -108,7 +113,7 @@ def require_weights(directory: Path, spec: ModelSpec) -> Path:
     files (read by the weights-only unpickler)."""
     if has_safetensors(directory) or any(directory.glob("*.bin")):
         return directory
-    raise EngineError(f"Model {_label(spec)} has no weights in {directory} (neither model.safetensors nor "
+    raise EngineError(f"Model {label(spec)} has no weights in {directory} (neither model.safetensors nor "
                       "pytorch_model.bin); point `model`/`revision` in models.yaml at a complete checkpoint.")
 
 
@@ -138,7 +143,7 @@ def unsafe_checkpoint(err: BaseException, spec: ModelSpec, directory: Path) -> U
     if found is None:
         return None
     files = ", ".join(sorted(p.name for p in directory.glob("*.bin"))) or "its .bin weights"
-    return UnsafeCheckpoint(f"Model {_label(spec)}: {files} in {directory} holds more than tensors (a pickle that "
+    return UnsafeCheckpoint(f"Model {label(spec)}: {files} in {directory} holds more than tensors (a pickle that "
                             f"would call {found.group(1)} when loaded); refused, nothing in it was run. Use a "
                             "checkpoint with model.safetensors, or re-save the weights from a source you trust.")
 
@@ -172,7 +177,7 @@ def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
         try:
             return _cached_snapshot(repo_id, spec.revision, cache_dir, [*ALLOW_PATTERNS, *PICKLE_PATTERNS])
         except LocalEntryNotFoundError as err:
-            raise ModelUnavailable(_unavailable_message(spec, why_local)) from err
+            raise ModelUnavailable(unavailable_message(spec, why_local)) from err
     try:
         directory = Path(_download(spec, repo_id, cache_dir, ALLOW_PATTERNS))
         if not has_safetensors(directory):
@@ -180,7 +185,7 @@ def _snapshot(spec: ModelSpec, cache_dir: str | None, offline: bool) -> Path:
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:
         raise _not_on_hub(spec, err) from err
     except _NETWORK_ERRORS as err:
-        raise ModelUnavailable(_unavailable_message(spec, f"the download failed ({_brief(err)})")) from err
+        raise ModelUnavailable(unavailable_message(spec, f"the download failed ({_brief(err)})")) from err
     return directory
 
 
@@ -217,25 +222,11 @@ def _not_on_hub(spec: ModelSpec, err: Exception) -> EngineError:
     revision = f" at revision {spec.revision}" if spec.revision else ""
     if isinstance(err, GatedRepoError):
         return EngineError(
-            f"Model {_label(spec)} is gated on the Hugging Face Hub; accept its terms and log in with `hf auth login`."
+            f"Model {label(spec)} is gated on the Hugging Face Hub; accept its terms and log in with `hf auth login`."
         )
     return EngineError(
         f"The Hugging Face Hub has no model {spec.model}{revision} (or it is private); check models.yaml."
     )
-
-
-def _unavailable_message(spec: ModelSpec, why: str) -> str:
-    return (
-        f"model {_label(spec)} is not on this machine ({why}); "
-        f"fetch it while online with `{PULL_COMMAND}`"
-    )
-
-
-def _label(spec: ModelSpec) -> str:
-    """The model id users will search for, plus our name for it when that differs."""
-    if not spec.model or spec.model == spec.name:
-        return spec.model or spec.name
-    return f"{spec.model} ({spec.name})"
 
 
 def _brief(err: Exception) -> str:

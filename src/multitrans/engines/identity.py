@@ -188,14 +188,19 @@ def _expected_default_beam(spec: ModelSpec, options: EngineOptions) -> int | Non
     from .base import EngineError
     from .convert import HF_FILES
     from .ct2 import choose_conversion
-    from .hub import cached_model_dir
+    from .hubcache import surely_absent
 
     try:
         conversion = choose_conversion(spec, options)
     except EngineError:
         conversion = None
     converted = conversion[0] / HF_FILES if conversion and conversion[0] else None
-    for directory in (converted, cached_model_dir(spec, options.cache_dir)):
+    cached = None
+    if not surely_absent(spec, options.cache_dir):  # the Hub client's import is the cost of looking
+        from .hub import cached_model_dir
+
+        cached = cached_model_dir(spec, options.cache_dir)
+    for directory in (converted, cached):
         generation = read_generation_config(directory) if directory is not None else None
         if generation is not None:
             return checkpoint_beam(generation)
