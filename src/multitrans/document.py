@@ -67,6 +67,10 @@ class Document:
     format: str
     blocks: tuple[Block, ...]
     template: tuple[str | int | Slot, ...] = field(repr=False)
+    # Text a reader sees that the reader left as it is by design (form controls, media fallback,
+    # raw HTML in Markdown): (what, passages) in document order, named as the reader names it
+    # (`<select>`).  Never translated, only counted, so a run can say what stayed in the source.
+    untranslated: tuple[tuple[str, int], ...] = ()
 
     def render(self, texts: Sequence[str], lang: str | None = None) -> str:
         """Rebuild the document with `texts[i]` in place of block i; `lang` fills the slots."""
@@ -104,8 +108,9 @@ class TemplateBuilder:
     def slot(self, slot: Slot) -> None:
         self._parts.append(slot)
 
-    def build(self, name: str, fmt: str) -> Document:
-        return Document(name, fmt, tuple(self._blocks), tuple(self._parts))
+    def build(self, name: str, fmt: str, untranslated: Mapping[str, int] | None = None) -> Document:
+        left = tuple((what, n) for what, n in (untranslated or {}).items() if n)
+        return Document(name, fmt, tuple(self._blocks), tuple(self._parts), left)
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,8 @@ class DocumentResult:
     block_langs: tuple[str, ...]
     translations: dict[str, list[BlockTranslation]]
     problems: list[str] = field(default_factory=list)
+    # Text left in the source language by design (formats.untranslated_note): said, but no problem.
+    notes: list[str] = field(default_factory=list)
 
     def text(self, lang: str) -> str:
         """The translated document in `lang`, in the source's format and layout."""

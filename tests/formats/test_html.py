@@ -380,3 +380,39 @@ def test_a_page_nested_deeper_than_the_reader_takes_is_refused(depth):
     source = "<div>" * depth + "<p>Inne.</p>" + "</div>" * depth + "<p>Etter.</p>"
     with pytest.raises(HTMLReadError, match=f"nested .*{MAX_DEPTH} elements deep"):
         read_html(source, "deep.html")
+
+
+# --- text left as it is by design is counted (issue 13, group 3: "counted and warned about") ---
+
+FORM_AND_MEDIA = ("<p>Velg et fylke.</p>"
+                  '<select name="fylke"><option>Troms</option><option value="n">Nordland</option>'
+                  '<optgroup label="Sør"><option label="Agder" value="a"></option></optgroup><option> </option></select>'
+                  "<textarea>Skriv her.</textarea>"
+                  '<video src="v.mp4">Nettleseren din kan ikke spille av video.</video>'
+                  '<script>var tekst = "Hei";</script><style>p { color: red }</style><pre>kode her</pre>'
+                  '<audio src="a.ogg"></audio><canvas> </canvas>'
+                  '<div translate="no"><textarea>Merket som ikke oversett.</textarea></div>')
+
+
+def test_text_a_reader_sees_in_skipped_elements_is_counted_and_kept():
+    """Option labels (each one a passage: the list shows them one by one), a textarea's text and
+    media fallback are counted; scripts, styles, <pre>, empty fallback and what the page marks
+    translate="no" are not.  None of it becomes a block: it is kept byte for byte."""
+    document = read(FORM_AND_MEDIA, "form.html")
+    assert document.untranslated == (("<select>", 4), ("<textarea>", 1), ("<video>", 1))
+    assert [b.text for b in document.blocks] == ["Velg et fylke."]
+    assert document.render(["VELG ET FYLKE."]) == FORM_AND_MEDIA.replace("Velg et fylke.", "VELG ET FYLKE.")
+
+
+def test_a_page_without_such_elements_counts_nothing():
+    assert read(PAGE, "page.html").untranslated == ()
+    assert read('<p>Bare tekst.</p><video src="v.mp4"></video><pre>kode</pre>', "a.html").untranslated == ()
+
+
+def test_the_note_names_every_kind_with_its_count_and_why():
+    from multitrans.formats import untranslated_note
+
+    assert untranslated_note(read(FORM_AND_MEDIA, "form.html")) == (
+        "form.html: 6 passages left in the source language by design: 4 in <select>, 1 in <textarea>, "
+        "1 in <video> (multitrans does not translate form controls or media fallback)")
+    assert untranslated_note(read("<p>Bare tekst.</p>", "a.html")) is None

@@ -262,3 +262,22 @@ def test_generated_documents_keep_structure_when_translated(text: str) -> None:
     doc = read(text, "gen.md")
     out = _shout(doc)
     assert _markup(out) == _markup(text)
+
+
+def test_raw_html_a_reader_sees_is_counted_code_and_front_matter_are_not() -> None:
+    """Issue 13: what is not translated is counted.  An HTML block is passed through by a renderer,
+    so its text is counted as the HTML reader would find it; comments, scripts, code blocks and
+    front matter hold no reader text."""
+    from multitrans.formats import untranslated_note
+
+    text = ("---\ntitle: Tittel\n---\n\nEt avsnitt.\n\n<div>\nTekst i HTML.\n</div>\n\n<!-- en kommentar -->\n\n"
+            "> <details>\n> <summary>Mer</summary>\n\n<script>var a = 1;</script>\n\n```\nkode her\n```\n\n"
+            "<textarea>\nSkriv her.\n</textarea>\n")
+    doc = read(text, "a.md")
+    assert [b.text for b in doc.blocks] == ["Et avsnitt."]
+    assert doc.untranslated == (("raw HTML", 3),)  # the <div>'s text, the <summary>, the <textarea>
+    assert doc.source == text
+    assert untranslated_note(doc) == ("a.md: 3 passages left in the source language by design: 3 in raw HTML "
+                                      "(multitrans does not translate raw HTML)")
+    assert read(ARTICLE, "article.md").untranslated == (("raw HTML", 1),)  # "Raw HTML stays."
+    assert read("# Tittel\n\nEt avsnitt med `kode` og <b>fet</b> tekst.\n", "b.md").untranslated == ()

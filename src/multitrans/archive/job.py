@@ -193,6 +193,7 @@ class BatchSummary:
     failed: list[dict[str, str]] = field(default_factory=list)
     with_problems: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)  # {"problem", "documents"}
+    notes: list[str] = field(default_factory=list)  # per document: text left in the source language by design
     segments_translated: int = 0
     segments_reused: int = 0
     tokens: int = 0
@@ -512,6 +513,7 @@ def _apply(result: GroupResult, job: _Job, manifest: Manifest, tm: TranslationMe
         manifest.record(outcome.path, document_entry(outcome.sha256, job.options, written, outcome.routes,
                                                      job.expected))
         summary.done += 1
+        summary.notes.extend(outcome.notes)
         if outcome.problems:
             summary.with_problems += 1
             problem_documents.update(outcome.problems)

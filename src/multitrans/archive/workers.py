@@ -71,6 +71,7 @@ class DocOutcome:
     texts: dict[str, str] = field(default_factory=dict)
     routes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # text left in the source language by design
     error: str | None = None
 
 
@@ -160,7 +161,8 @@ class DocumentWorker:
         texts[ALIGNED] = jsonl(result.records())
         routes = {tgt: [self._route(src, tgt) for src in sorted(set(result.block_langs)) if src != tgt]
                   for tgt in result.translations}
-        return DocOutcome(source.path, source.sha256, texts, routes, list(dict.fromkeys(result.problems)))
+        return DocOutcome(source.path, source.sha256, texts, routes, list(dict.fromkeys(result.problems)),
+                          list(result.notes))
 
     def _route(self, src: str, tgt: str) -> dict[str, Any]:
         """The model that served src→tgt (the pool remembers its choice, so this loads nothing new)."""

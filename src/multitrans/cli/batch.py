@@ -137,6 +137,8 @@ def batch(
         display.stop()
     for warning in summary.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for note in summary.notes:
+        typer.echo(f"note: {note}", err=True)
     for problem in summary.problems:
         typer.echo(f"warning: {problem['problem']} ({problem['documents']} documents)", err=True)
     for orphan in summary.orphaned:

@@ -105,6 +105,8 @@ def translate(
         from ..output import write_atomic_all
 
         write_atomic_all([(report, json.dumps(quality, ensure_ascii=False, indent=2) + "\n")])
+    for note in (n for r in results for n in r.notes):
+        typer.echo(f"note: {note}", err=True)
     for problem in dict.fromkeys(problems):
         typer.echo(f"warning: {problem}", err=True)
     flagged = strict and bool(quality["flags"])

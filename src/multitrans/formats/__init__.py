@@ -52,3 +52,20 @@ def escape_text(text: str, fmt: str, kind: str) -> str:
     else:
         return text
     return escape(text, kind)
+
+
+def untranslated_note(document: Document) -> str | None:
+    """The one sentence that says which text a reader sees `document`'s reader left in the source
+    language by design (`Document.untranslated`), with why; None when it left none.  A note, not a
+    problem: nothing failed, so it never changes a run's exit status."""
+    if not document.untranslated:
+        return None
+    if document.format == "markdown":
+        from .markdown import LEFT_VISIBLE
+    else:
+        from .html import LEFT_VISIBLE
+    total = sum(n for _, n in document.untranslated)
+    counts = ", ".join(f"{n} in {what}" for what, n in document.untranslated)
+    why = " or ".join(dict.fromkeys(LEFT_VISIBLE[what] for what, _ in document.untranslated))
+    return (f"{document.name}: {total} passage{'s' if total != 1 else ''} left in the source language by design: "
+            f"{counts} (multitrans does not translate {why})")

@@ -25,6 +25,14 @@ inline SVG's `<foreignObject>`, which a browser shows as page text, is translate
 then ends the block, like any block-level element).  `<script>`, `<style>`,
 `<pre>`, `<template>`, `<textarea>` and embedded objects are never touched.
 
+Of what is never touched, the text a reader sees is counted (`Document.untranslated`, so
+that a run can say what stayed in the source language): the options of a `<select>` and
+the content of a `<textarea>` (a form submits them: an option without a `value` sends its
+text), and the fallback of `<object>`, `<canvas>`, `<video>` and `<audio>`.  Scripts,
+styles and templates are not reader text; `<pre>` holds code or preformatted output and,
+like Markdown's code blocks, is neither translated nor counted; an `<iframe>`'s content is
+never rendered.
+
 A `<br>` ends a block, as a line break ends a sentence in plain text.  Inside a
 block, whitespace that contains a line break becomes one space: the browser renders
 both alike, and a hard-wrapped sentence then reaches the model whole.  An inline
@@ -65,6 +73,11 @@ _OPAQUE_INLINE = frozenset("code kbd samp var svg math".split())
 _SKIPPED = frozenset(
     "script style template pre textarea iframe object embed select canvas video audio".split()
 )
+# Skipped elements holding text a reader sees, as Document.untranslated names them, and why they stay.
+LEFT_VISIBLE = {
+    "<select>": "form controls", "<textarea>": "form controls",
+    "<object>": "media fallback", "<canvas>": "media fallback", "<video>": "media fallback", "<audio>": "media fallback",
+}
 # Inside inline SVG, where the page's own HTML (and its text) can be again; lxml lower-cases the name.
 _FOREIGN = "foreignobject"
 _KINDS = {
@@ -166,7 +179,7 @@ def read(text: str, name: str) -> Document:
         serialized = inner[len("<body>") : -len("</body>")]
     builder = TemplateBuilder()
     _Splitter(marks, marker.units, slots, builder).outer(serialized)
-    return builder.build(name, "html")
+    return builder.build(name, "html", marker.left)
 
 
 def _refuse_truncated(root: lxml.html.HtmlElement, name: str) -> None:
@@ -240,16 +253,31 @@ def _foreign_objects(svg: etree._Element) -> list[etree._Element]:
     return found
 
 
+def _visible_passages(node: etree._Element) -> int:
+    """Passages a reader sees in a skipped element: each labelled option and option group of a
+    `<select>` (its list shows them one by one), else the element's text as one."""
+    if node.tag == "select":
+        return sum(1 for d in node.iter("option", "optgroup")
+                   if (d.get("label") or (d.text_content() if d.tag == "option" else "")).strip())
+    return 1 if node.text_content().strip() else 0
+
+
 class _Marker:
     """Walks the tree and brackets every unit (a run of inline content, an attribute value) with markers."""
 
     def __init__(self, marks: _Marks) -> None:
         self.marks = marks
         self.units: list[_Unit] = []
+        self.left: dict[str, int] = {}  # LEFT_VISIBLE name -> passages, in document order
 
     def visit(self, node: etree._Element, context: str) -> None:
         """A block-level node: skipped, or a container whose inline runs become blocks."""
-        if _is_comment(node) or node.tag in _SKIPPED or _untranslatable(node):
+        if _is_comment(node) or _untranslatable(node):
+            return
+        if node.tag in _SKIPPED:
+            name = f"<{node.tag}>"
+            if name in LEFT_VISIBLE and (passages := _visible_passages(node)):
+                self.left[name] = self.left.get(name, 0) + passages
             return
         if node.tag == "svg":  # only reached for an SVG holding HTML text: that text is translated
             for foreign in _foreign_objects(node):

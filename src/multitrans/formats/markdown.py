@@ -4,7 +4,11 @@ markdown-it-py (CommonMark, GFM tables and strikethrough, front matter) tells us
 is where; the text itself is always sliced out of the original input, never re-rendered,
 so `read(t, n).source == t` holds by construction: every character lands in exactly one
 literal or one block, in order.  Code, HTML blocks, front matter, thematic breaks,
-reference definitions and blank lines are simply never made into blocks.  Past
+reference definitions and blank lines are simply never made into blocks.  Of these,
+only HTML blocks can hold text a reader sees (a renderer passes them through as they
+are): the passages the HTML reader would translate in one are counted
+(`Document.untranslated`), so that a run can say what stayed in the source language;
+code is code, and front matter is metadata, so neither is counted.  Past
 MAX_NESTING levels markdown-it stops reading a container; such input is refused, since
 its text would otherwise stay untranslated without a word.
 
@@ -53,6 +57,9 @@ _MARKUP_START = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)")
 # and few enough that the parser, which recurses once per level, stays inside Python's stack.
 MAX_NESTING = 100
 _SKIPPED = "multitrans_skipped_line"  # env key: the first line markdown-it skipped for nesting
+RAW_HTML = "raw HTML"
+# What Document.untranslated names, and why it stays as it is.
+LEFT_VISIBLE = {RAW_HTML: "raw HTML"}
 
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
 Region = tuple[int, int, str, list[Span]]  # start, end, kind, protected spans (block-relative)
@@ -246,6 +253,7 @@ def read(text: str, name: str) -> Document:
     table: Token | None = None
     row: Token | None = None
     cells: list[Token] = []
+    raw_html = 0
     for index, token in enumerate(tokens):
         opening = tokens[index - 1] if index else token
         try:
@@ -255,6 +263,8 @@ def read(text: str, name: str) -> Document:
                 containers.pop()
             elif token.type == "table_open":
                 table = token
+            elif token.type == "html_block":
+                raw_html += _visible_passages(token.content, name)
             elif token.type == "inline" and opening.type == "heading_open" and opening.markup.startswith("#"):
                 regions += _atx_heading(text, lines, opening, token, env)
             elif token.type == "inline" and opening.type in ("heading_open", "paragraph_open"):
@@ -276,7 +286,19 @@ def read(text: str, name: str) -> Document:
         builder.block(kind, text[start:end], spans)
         cursor = end
     builder.literal(text[cursor:])
-    return builder.build(name, "markdown")
+    return builder.build(name, "markdown", {RAW_HTML: raw_html})
+
+
+def _visible_passages(html: str, name: str) -> int:
+    """Passages a reader sees in an HTML block: what the HTML reader would translate there,
+    and what it would count as left; one when it cannot read the block."""
+    from .html import read as read_html
+
+    try:
+        page = read_html(html, name)
+    except UserError:
+        return 1
+    return len(page.blocks) + sum(n for _, n in page.untranslated)
 
 
 def _line_bounds(text: str) -> list[Span]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from ..document import BlockTranslation, DocumentResult, Flag, Hop, Piece
 from ..engines.pivot import PivotEngine
+from ..formats import untranslated_note
 from .plan import Assignment, PreparedDocument, TaskKey
 from .quality import FIRST, Quality, later, quote
 
@@ -44,7 +45,9 @@ def assemble(
             blocks.append(_translated(assignment, tgt, pieces, translations, quality))
         result[tgt] = blocks
     problems = [p for p in plan_problems if p in used_notes] + list(run_problems)
-    return DocumentResult(doc.document, doc.lang, doc.confidence, doc.block_langs, result, problems)
+    note = untranslated_note(doc.document)
+    return DocumentResult(doc.document, doc.lang, doc.confidence, doc.block_langs, result, problems,
+                          [note] if note else [])
 
 
 def _translated(

@@ -31,5 +31,5 @@ def report(results: Iterable[DocumentResult]) -> dict[str, Any]:
                                "repaired": retried, "flags": dict(sorted(counts.items()))}
             totals.update(counts)
         documents.append({"document": result.document.name, "lang": result.lang, "targets": per_target,
-                          "problems": list(dict.fromkeys(result.problems))})
+                          "problems": list(dict.fromkeys(result.problems)), "notes": list(result.notes)})
     return {"flags": dict(sorted(totals.items())), "documents": documents, "rows": rows}
