@@ -1,6 +1,7 @@
-"""Each Apertium call starts its pipeline anew (about 0.6 s), so the number of calls is the
-per-block cost of a long document (issue 13, item 9): thousands of rows go in one call, and a
-call whose paragraphs come back merged is split in halves, not redone one row at a time."""
+"""Each Apertium call has a fixed cost (its deformatter and reformatter; the whole pipeline's
+start, about 0.5 s, where null-flush is not possible), so the number of calls is the per-block
+cost of a long document (issue 13, item 9): thousands of rows go in one call, and a call whose
+paragraphs come back merged is split in halves, not redone one row at a time."""
 
 from __future__ import annotations
 
