@@ -18,10 +18,17 @@ from pathlib import Path
 import huggingface_hub.constants
 import pytest
 
-from multitrans.document import TemplateBuilder
-from multitrans.engines.base import Decoding, Engine, EngineOptions, ModelSpec, ModelUnavailable
-from multitrans.engines.pool import EnginePool
 from multitrans.config.registry import Registry, Route
+from multitrans.document import TemplateBuilder
+from multitrans.engines.base import (
+    Decoding,
+    Engine,
+    EngineOptions,
+    ModelSpec,
+    ModelUnavailable,
+)
+from multitrans.engines.pool import EnginePool
+
 
 def offline_with_own_ct2_cache(patch: pytest.MonkeyPatch, cache: Path) -> None:
     """No network for the hub, and CTranslate2 conversions in `cache`, never the user's."""
@@ -153,6 +160,9 @@ class ScriptedDetector:
                 return Detected(lang, 0.95)
         return Detected(None, 0.0)
 
+    def detect_many(self, texts: Sequence[str], *, target: str | None = None) -> list[Detected]:
+        return [self.detect(t, target=target) for t in texts]
+
     def detect_document(self, texts: Sequence[str]) -> DocumentDetected:
         return DocumentDetected(self.doc_lang, 0.99, [self.detect(t) for t in texts])
 
@@ -253,6 +263,9 @@ class Norwegian:
 
     def detect(self, text: str, *, target: str | None = None) -> Detected:
         return Detected(None, 0.0)
+
+    def detect_many(self, texts: Sequence[str], *, target: str | None = None) -> list[Detected]:
+        return [Detected(None, 0.0) for _ in texts]
 
 
 def recording_setup(revision: str = "r1", beam: int = 1) -> tuple[Registry, EnginePool, dict[str, Recording]]:

@@ -11,22 +11,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config.glossary import Glossary
+from .config.registry import Registry, load_registry
 from .document import BlockTranslation, Document, DocumentResult
 from .engines.base import EngineOptions
 from .engines.pool import EnginePool
 from .errors import UserError
 from .formats import format_for, parse
-from .config.glossary import Glossary
 from .inputs import DEFAULT_MAX_BYTES, read_text
 from .languages import are_close, normalize, parse_list
 from .languages import get as get_language
 from .output import ALIGNED_LAYOUT, DEFAULT_LAYOUT, jsonl, output_path, write_atomic_all
-from .pipeline.plan import Plan, PreparedDocument, build_plan
-from .config.registry import Registry, load_registry
-from .pipeline.run import run_plan
 from .pipeline.assemble import assemble
+from .pipeline.plan import Plan, PreparedDocument, build_plan
 from .pipeline.quality import Checker
 from .pipeline.repair import Checked, check_and_repair
+from .pipeline.run import run_plan
 from .pipeline.segment import segment_block
 
 __all__ = [
@@ -35,8 +35,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .pipeline.detect import Detection, DocumentDetection, LanguageDetector, LanguageReport
     from .memory.session import MemorySession
+    from .pipeline.detect import (
+        Detection,
+        DocumentDetection,
+        LanguageDetector,
+        LanguageReport,
+    )
 
 
 def read_document(
@@ -88,7 +93,9 @@ def prepare(
     """Detect and segment a document once, for every target; names the glossary keeps are protected spans."""
     if source_lang:
         lang, confidence = normalize(source_lang), 1.0
-        block_langs = tuple(_named_block_language(detector.detect(b.text), b.text, lang) for b in document.blocks)
+        texts = [b.text for b in document.blocks]
+        block_langs = tuple(_named_block_language(found, text, lang)
+                            for found, text in zip(detector.detect_many(texts), texts, strict=True))
     else:
         found = detector.detect_document([b.text for b in document.blocks])
         lang, confidence = found.lang, found.confidence

@@ -665,3 +665,83 @@ def test_langdetect_is_asked_only_about_text_in_the_scripts_it_adds(
     for lang in ("ne", "kn", "ml"):
         assert detector.detect(SENTENCES[lang][0]).lang == lang
     assert len(asked) == 3
+
+
+# --- many texts at once ------------------------------------------------------------------
+
+SHARED_DATA = Path("/work/shared/data")
+REPO_NTREX = Path(__file__).resolve().parents[1] / "data" / "ntrex-dev"
+# Short, unsure and mixed texts: under the thresholds, mostly names, a heading, a number.
+HARD_TEXTS = ["Talsmann John Kirby", "Kim Jong Un og Vladimir Putin", "Ja", "16/10/2023", "", "Nord-Korea",
+              "I går i går: Kim Jong Un reiste til Øst-Russland.", "ALL ARTICLES CAN BE READ IN MORE THAN 100 LANGUAGES",
+              "Det er helt grusomt.", "Sims var 20 år gammel.", "Директор спит.", "北京", "東京都の人口",
+              "https://www.em24.uk/ 12:30", "Il faut bien le faire."]
+
+
+def many_texts() -> list[str]:
+    """Real sentences of many languages: the fixtures, the Nynorsk article, NTREX lines
+    (Bokmål, Nynorsk, Danish, Swedish, English, Spanish, Chinese) and, where the shared data
+    is here, ten sentences of every language in langid-dev."""
+    texts = [text for text, _ in evaluation_set()] + HARD_TEXTS
+    sources = [REPO_NTREX / f"{code}.txt" for code in ("eng", "spa", "zho-CN")]
+    sources += [SHARED_DATA / "ntrex-dev" / f"{code}.txt" for code in ("nob", "nno", "dan", "swe")]
+    for path in sources:
+        if path.exists():
+            texts += path.read_text(encoding="utf-8").splitlines()[:120]
+    langid = SHARED_DATA / "langid-dev"
+    if langid.exists():
+        for path in sorted(langid.glob("*.txt")):
+            texts += path.read_text(encoding="utf-8").splitlines()[:10]
+    return texts
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [None, "nn", "en"])
+def test_many_texts_at_once_read_as_one_by_one(detector: LanguageDetector, target: str | None) -> None:
+    texts = many_texts()
+    assert len(texts) > 500
+    assert detector.detect_many(texts, target=target) == [detector.detect(t, target=target) for t in texts]
+
+
+def test_a_document_of_many_blocks_is_read_as_its_blocks_one_by_one(detector: LanguageDetector) -> None:
+    blocks = blocks_of(ARTICLE_NYNORSK) + HARD_TEXTS + [t for texts in SENTENCES.values() for t in texts[:1]]
+    found = detector.detect_document(blocks)
+    alone = [detector.detect(t) for t in blocks]
+    # Only blocks read as another language than the document's may take the document's.
+    assert all(a == b or (b.lang != found.lang and a.lang == found.lang and a.confidence == b.confidence)
+               for a, b in zip(found.blocks, alone, strict=True))
+    assert sum(a != b for a, b in zip(found.blocks, alone, strict=True)) < 5
+
+
+class CountingLingua:
+    """lingua's fast-pass detector, counting the calls made to it."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real = real
+        self.one = 0
+        self.parallel = 0
+
+    def compute_language_confidence_values(self, text: str):  # type: ignore[no-untyped-def]
+        self.one += 1
+        return self.real.compute_language_confidence_values(text)
+
+    def compute_language_confidence_values_in_parallel(self, texts):  # type: ignore[no-untyped-def]
+        self.parallel += 1
+        return self.real.compute_language_confidence_values_in_parallel(texts)
+
+
+def test_lingua_is_asked_once_for_many_blocks(detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document's blocks cost one fast-pass call for the document and one for all its blocks,
+    where they cost one per block before; so do many texts asked about at once."""
+    blocks = blocks_of(ARTICLE_NYNORSK)
+    assert len(blocks) >= 10
+    counting = CountingLingua(detector._lingua)
+    monkeypatch.setattr(detector, "_lingua", counting)
+    assert detector.detect_document(blocks).lang == "nn"
+    assert (counting.one, counting.parallel) == (1, 1)
+    texts = SENTENCES["nb"] + SENTENCES["sv"] + SENTENCES["zh"]
+    alone = [detector.detect(t, target="nb") for t in texts]
+    counting.one = counting.parallel = 0
+    assert detector.detect_many(texts, target="nb") == alone
+    assert [d.lang for d in alone] == ["nb"] * 3 + ["sv"] * 3 + ["zh"] * len(SENTENCES["zh"])
+    assert (counting.one, counting.parallel) == (0, 1)

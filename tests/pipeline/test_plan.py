@@ -3,12 +3,12 @@
 from collections.abc import Sequence
 
 import pytest
-
 from fakes import Detected, DocumentDetected, Recording, make_doc
+
 from multitrans.api import translate_documents
+from multitrans.config.registry import Registry, Route
 from multitrans.engines.base import EngineOptions, ModelSpec, ModelUnavailable
 from multitrans.engines.pool import EnginePool
-from multitrans.config.registry import Registry, Route
 
 
 class Shouting(Recording):
@@ -32,6 +32,9 @@ class FixedDetector:
 
     def detect(self, text, *, target=None):
         return Detected(None, 0.0)
+
+    def detect_many(self, texts, *, target=None):
+        return [Detected(None, 0.0) for _ in texts]
 
 
 def setup(routes, models, unavailable=(), **spec_options):

@@ -1,11 +1,23 @@
 """Quality flags: each check on controlled outputs, their place in records and the report."""
 
 import time
+from collections import Counter
 
 import pytest
 from fakes import ScriptedDetector
 
-from multitrans.pipeline.quality import FIRST, SAFER, Checker, is_copy, later, length_problem, lost_spans, missing_terms, repetition
+from multitrans.pipeline.quality import (
+    FIRST,
+    SAFER,
+    Checker,
+    ToCheck,
+    is_copy,
+    later,
+    length_problem,
+    lost_spans,
+    missing_terms,
+    repetition,
+)
 
 
 @pytest.mark.parametrize(
@@ -115,14 +127,14 @@ def test_attempt_order():
 
 # --- the report on the command line -------------------------------------------------------------
 
-import json  # noqa: E402
-import shutil  # noqa: E402
+import json
+import shutil
 
-from fakes import NO_MEMORY, Scripted, fake_models  # noqa: E402,F401 - fake_models is a fixture
-from typer.testing import CliRunner  # noqa: E402
+from fakes import NO_MEMORY, Scripted, fake_models  # noqa: F401 - fake_models is a fixture
+from typer.testing import CliRunner
 
-from multitrans.cli import app  # noqa: E402
-from multitrans.pipeline.quality import FLAG_CODES  # noqa: E402
+from multitrans.cli import app
+from multitrans.pipeline.quality import FLAG_CODES
 
 runner = CliRunner()
 ARTICLE_TEXT = "Nord-Korea har sendt mange containere med ammunisjon til Russland i høst.\n\nKort.\n"
@@ -211,7 +223,7 @@ def test_a_long_copy_between_close_languages_is_still_flagged():
 
 # --- wrong_language on real output, with the real detector (issue 11) ----------------------------
 
-from multitrans.pipeline.detect import LanguageDetector  # noqa: E402
+from multitrans.pipeline.detect import LanguageDetector
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +231,7 @@ def real_checker() -> Checker:
     return Checker(LanguageDetector())
 
 
-@pytest.mark.parametrize("source, output, tgt", [
+CORRECT_OUTPUTS = [
     # NTREX Bokmål lines and Apertium's correct translations, each flagged wrong_language before.
     # Nynorsk and Danish read as Swedish (100 %): their function words and æ/ø say otherwise.
     ("Bough er nå en gift mann, spleiset med en ubåtkommandant, en hysterisk overklassedamerolle hvor Vicki "
@@ -248,12 +260,15 @@ def real_checker() -> Checker:
      "Siktinga vil bli gjennomgått av Public Prosecution Service.", "nn"),
     # A French quotation in the Bokmål text stays French.
     ("Il faut bien le faire.", "Il faut bia le faire.", "nn"),
-])
+]
+
+
+@pytest.mark.parametrize("source, output, tgt", CORRECT_OUTPUTS)
 def test_correct_apertium_output_is_not_flagged(real_checker, source, output, tgt):
     assert real_checker.check(source, output, "nb", tgt) == ()
 
 
-@pytest.mark.parametrize("source, output, tgt, reads_as", [
+WRONG_OUTPUTS = [
     # A model that wrote another Scandinavian language than the Swedish asked for: Apertium's
     # real Nynorsk and Danish of NTREX lines, offered as Swedish.
     ("Han refererte til senatets domstolsutvalg og nevnte den demokratiske senatoren Dianne Feinstein ved "
@@ -270,7 +285,45 @@ def test_correct_apertium_output_is_not_flagged(real_checker, source, output, tg
      "Willoughby skal bli merkevareambassadør for M&S og skal erstatta Ant McPartlin som vert for "
      "ITV-programmet I'm A Celebrity.", "sv", "the source language (nb"),
     ("Det er ikke sant, sa talsmannen i dag.", "Das ist nicht wahr, sagte der Sprecher heute.", "en", "German (de"),
-])
+]
+
+
+@pytest.mark.parametrize("source, output, tgt, reads_as", WRONG_OUTPUTS)
 def test_real_wrong_language_output_is_still_flagged(real_checker, source, output, tgt, reads_as):
     flags = real_checker.check(source, output, "nb", tgt)
     assert [f.code for f in flags] == ["wrong_language"] and reads_as in flags[0].detail
+
+
+class CountingDetector:
+    """The real detector, counting how often it is asked."""
+
+    def __init__(self, real: LanguageDetector) -> None:
+        self.real = real
+        self.one: list[str] = []
+        self.many: list[tuple[str | None, int]] = []
+
+    def detect(self, text, *, target=None):  # type: ignore[no-untyped-def]
+        self.one.append(text)
+        return self.real.detect(text, target=target)
+
+    def detect_many(self, texts, *, target=None):  # type: ignore[no-untyped-def]
+        self.many.append((target, len(texts)))
+        return self.real.detect_many(texts, target=target)
+
+
+def test_outputs_checked_together_are_flagged_as_one_by_one(real_checker):
+    """Checking a run's outputs together asks the detector once per target for all of them,
+    and flags exactly what checking them one at a time flags."""
+    items = [ToCheck(source, output, "nb", tgt) for source, output, tgt in CORRECT_OUTPUTS]
+    items += [ToCheck(source, output, "nb", tgt) for source, output, tgt, _ in WRONG_OUTPUTS]
+    items.append(ToCheck("Det er ikke sant, sa han.", "Det er ikke sant, sa han.", "nb", "en"))  # a copy
+    alone = [real_checker.check(i.source, i.output, i.src, i.tgt) for i in items]
+    assert sum(bool(flags) for flags in alone) == len(WRONG_OUTPUTS) + 1
+    counting = CountingDetector(real_checker.detector)
+    together = Checker(counting).check_many(items)
+    assert together == alone
+    per_target = Counter(i.tgt for i in items[:-1])  # the copy is not asked about
+    assert sorted(counting.many) == sorted((t, n) for t, n in per_target.items() if n > 1)
+    # One at a time only: an output alone into its target, and the second looks (names left
+    # out, the source) that a few outputs need; never an output that was asked about together.
+    assert not {i.output for i in items if per_target[i.tgt] > 1} & set(counting.one)

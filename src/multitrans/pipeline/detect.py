@@ -3,7 +3,7 @@
 Two detectors, because neither alone covers what a Norwegian newsroom meets:
 
 * **lingua** (75 languages) is the main one.  It does not sample (only the last bits of
-  its confidences vary between instances, so they are rounded), it is markedly better
+  its confidences vary from call to call, so they are rounded), it is markedly better
   than langdetect on short text such as headings, and it is the only one that tells
   Bokmål from Nynorsk.
 * **langdetect** (55 languages) is consulted only where it adds coverage: Nepali, Kannada
@@ -65,9 +65,9 @@ from functools import cached_property
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+from lingua import ConfidenceValue, LanguageDetectorBuilder
 from lingua import Language as LinguaLanguage
 from lingua import LanguageDetector as LinguaDetector
-from lingua import LanguageDetectorBuilder
 
 from multitrans import languages
 from multitrans.errors import UserError
@@ -112,8 +112,9 @@ class Detection:
     confidence: float
 
     def __post_init__(self) -> None:
-        # lingua's confidences differ in the last bits between detector instances (its
-        # sums run in hash order), so they are rounded to keep results repeatable.
+        # lingua's confidences differ in the last bits from call to call, on one detector
+        # instance too (its sums run in hash order), so they are rounded to keep results
+        # repeatable.
         object.__setattr__(self, "confidence", _round(self.confidence))
 
 
@@ -225,37 +226,19 @@ _SCRIPT_LANGUAGES = {
     for code in ("km", "lo", "si", "or")
     for span in languages.script_ranges(languages.get(code).script)
 }
+# Any character of those scripts: text without one (nearly all text) skips the count.
+_SCRIPT_LANGUAGE_CHARS = re.compile(
+    languages.script_class(languages.get(code).script for code in ("km", "lo", "si", "or")))
 
 # --- Norwegian and Danish ---------------------------------------------------------------
 # Words that only one written standard uses.  Both lists hold common function words, so
 # a paragraph of either standard has several; a-infinitive forms are Nynorsk too.
-_NYNORSK_MARKERS = frozenset("""
-    ikkje eg frå kva korleis kvifor kven kor dei berre mykje vere vera vore vorte òg kvar
-    noko nokon nokre meir sjølv fekk ho hjå heile fleire difor sidan medan utan ein eit
-    vart hennar deira dykk no enno framleis saman gjere gjera seie seia veke kyrkje førre
-    bede då dessutan eigen eige kjem kome gjekk ligg trur gjer meiner treng synest finst veit
-    tek desse annan pengar måtar allereie endå heim heime verda noreg spele
-""".split())
-_BOKMAL_MARKERS = frozenset("""
-    ikke jeg fra hva hvordan hvorfor hvem hvor de bare mye være vært også hver noe noen
-    mer selv fikk hun hele flere siden uten en et ble hennes deres dere nå ennå
-    fortsatt sammen gjøre uke kirke forrige bedt dessuten egen eget kommer kommet gikk
-    ligger tror gjør mener trenger synes finnes vet sier disse annen annet penger måter
-    allerede fremdeles frem hjem hjemme verden sted stedet mennesker ham dem man kun meget
-    hvis norge spille
-""".split())
+_NYNORSK_MARKERS = frozenset(["ikkje", "eg", "frå", "kva", "korleis", "kvifor", "kven", "kor", "dei", "berre", "mykje", "vere", "vera", "vore", "vorte", "òg", "kvar", "noko", "nokon", "nokre", "meir", "sjølv", "fekk", "ho", "hjå", "heile", "fleire", "difor", "sidan", "medan", "utan", "ein", "eit", "vart", "hennar", "deira", "dykk", "no", "enno", "framleis", "saman", "gjere", "gjera", "seie", "seia", "veke", "kyrkje", "førre", "bede", "då", "dessutan", "eigen", "eige", "kjem", "kome", "gjekk", "ligg", "trur", "gjer", "meiner", "treng", "synest", "finst", "veit", "tek", "desse", "annan", "pengar", "måtar", "allereie", "endå", "heim", "heime", "verda", "noreg", "spele"])
+_BOKMAL_MARKERS = frozenset(["ikke", "jeg", "fra", "hva", "hvordan", "hvorfor", "hvem", "hvor", "de", "bare", "mye", "være", "vært", "også", "hver", "noe", "noen", "mer", "selv", "fikk", "hun", "hele", "flere", "siden", "uten", "en", "et", "ble", "hennes", "deres", "dere", "nå", "ennå", "fortsatt", "sammen", "gjøre", "uke", "kirke", "forrige", "bedt", "dessuten", "egen", "eget", "kommer", "kommet", "gikk", "ligger", "tror", "gjør", "mener", "trenger", "synes", "finnes", "vet", "sier", "disse", "annen", "annet", "penger", "måter", "allerede", "fremdeles", "frem", "hjem", "hjemme", "verden", "sted", "stedet", "mennesker", "ham", "dem", "man", "kun", "meget", "hvis", "norge", "spille"])
 # Danish against Norwegian (either standard): short Bokmål sentences often score as
 # Danish in lingua, and the other way round.
-_DANISH_MARKERS = frozenset("""
-    hvad af nogen noget efter mig dig sig nu lidt blev bliver blevet været sige spørge
-    tilbage sådan måske igen os jer nej gerne næste købe tænke kende øjeblik hvornår ud op
-    mellem uden hjælpe spørgsmål vores jeres gik gør trænger penge anden andet måder findes
-""".split())
-_NORWEGIAN_NOT_DANISH = _NYNORSK_MARKERS | frozenset("""
-    hva noen noe etter meg deg seg litt ble blir blitt vært si spørre tilbake sånn kanskje
-    igjen oss dere nei gjerne neste kjøpe tenke kjenne øyeblikk mye vet ut opp mellom uten
-    hjelpe spørsmål fikk liten sier gikk gjør trenger penger annen annet måter finnes
-""".split())
+_DANISH_MARKERS = frozenset(["hvad", "af", "nogen", "noget", "efter", "mig", "dig", "sig", "nu", "lidt", "blev", "bliver", "blevet", "været", "sige", "spørge", "tilbage", "sådan", "måske", "igen", "os", "jer", "nej", "gerne", "næste", "købe", "tænke", "kende", "øjeblik", "hvornår", "ud", "op", "mellem", "uden", "hjælpe", "spørgsmål", "vores", "jeres", "gik", "gør", "trænger", "penge", "anden", "andet", "måder", "findes"])
+_NORWEGIAN_NOT_DANISH = _NYNORSK_MARKERS | frozenset(["hva", "noen", "noe", "etter", "meg", "deg", "seg", "litt", "ble", "blir", "blitt", "vært", "si", "spørre", "tilbake", "sånn", "kanskje", "igjen", "oss", "dere", "nei", "gjerne", "neste", "kjøpe", "tenke", "kjenne", "øyeblikk", "mye", "vet", "ut", "opp", "mellom", "uten", "hjelpe", "spørsmål", "fikk", "liten", "sier", "gikk", "gjør", "trenger", "penger", "annen", "annet", "måter", "finnes"])
 # Adjective endings: Nynorsk -leg/-lege ("sørvestlege"), Bokmål -lig/-lige ("sørvestlige");
 # present participles: Nynorsk -ande ("rullerande"), Bokmål -ende ("grunnleggende"); nouns:
 # Nynorsk -heit ("tryggleiksheit"), -inga/-ingar/-ingane ("meldinga"), -arar/-arane
@@ -282,16 +265,10 @@ _MARKER_MARGIN = 0.5
 # one of them outweighing lingua's split as for the other close pairs below.  None of the
 # Swedish words occurs in NTREX's 3,000 Danish, Bokmål and Nynorsk lines, nor the others in
 # its Swedish ones.
-_SWEDISH_LETTERS = "äö"
-_DANO_NORWEGIAN_LETTERS = "æø"
-_SWEDISH_MARKERS = frozenset("""
-    och inte jag att hon vad från till också mycket ska vara hade sedan måste kunde något
-    några många honom
-""".split())
-_DANO_NORWEGIAN_MARKERS = frozenset("""
-    og er ikke ikkje jeg eg ein eit et hun hva kva hvad fra frå til også òg mye mykje meget
-    skal være vere ved hadde havde etter bare berre kun noe noko noget no seg meg deg af
-""".split())
+_SWEDISH_LETTERS = frozenset("äö")
+_DANO_NORWEGIAN_LETTERS = frozenset("æø")
+_SWEDISH_MARKERS = frozenset(["och", "inte", "jag", "att", "hon", "vad", "från", "till", "också", "mycket", "ska", "vara", "hade", "sedan", "måste", "kunde", "något", "några", "många", "honom"])
+_DANO_NORWEGIAN_MARKERS = frozenset(["og", "er", "ikke", "ikkje", "jeg", "eg", "ein", "eit", "et", "hun", "hva", "kva", "hvad", "fra", "frå", "til", "også", "òg", "mye", "mykje", "meget", "skal", "være", "vere", "ved", "hadde", "havde", "etter", "bare", "berre", "kun", "noe", "noko", "noget", "no", "seg", "meg", "deg", "af"])
 _NORDIC = languages.SCANDINAVIAN | {"sv"}
 
 # --- other close pairs ------------------------------------------------------------------
@@ -397,62 +374,30 @@ _CROATIAN_BOSNIAN = _PairRule(
 )
 _MALAY_INDONESIAN = _PairRule(
     "ms", "id",
-    first_words=frozenset("""
-        kerana iaitu bahawa kerajaan selepas semasa sahaja ogos mac julai disember filem
-        polis telefon syarikat pelbagai manakala menerusi sukan berhampiran cuba
-        boleh tentera hadapan percuma persekutuan kenderaan jabatan mesyuarat wang ialah
-        bandar perlawanan jurulatih lelaki isteri hospital doktor sekiranya
-        bagaimanapun berbanding tempatan antarabangsa setiausaha majlis awam akhbar
-        televisyen pejabat muzik jepun inggeris perancis sepanyol itali eropah beliau
-        kumpulan sekadar selesa
-    """.split()),
-    second_words=frozenset("""
-        karena yaitu bahwa pemerintah sesudah saja agustus maret juni juli desember film
-        polisi mobil telepon serikat berbagai olahraga coba bisa tentara gratis kendaraan
-        uang pengadilan kelompok pelatih bandara istri dokter dibandingkan lokal
-        internasional sekretaris koran televisi kantor musik jepang inggris prancis spanyol
-        italia eropa tiongkok nggak enggak banget bilang perusahaan sekedar kebijakan nyaman
-    """.split()),
+    first_words=frozenset(["kerana", "iaitu", "bahawa", "kerajaan", "selepas", "semasa", "sahaja", "ogos", "mac", "julai", "disember", "filem", "polis", "telefon", "syarikat", "pelbagai", "manakala", "menerusi", "sukan", "berhampiran", "cuba", "boleh", "tentera", "hadapan", "percuma", "persekutuan", "kenderaan", "jabatan", "mesyuarat", "wang", "ialah", "bandar", "perlawanan", "jurulatih", "lelaki", "isteri", "hospital", "doktor", "sekiranya", "bagaimanapun", "berbanding", "tempatan", "antarabangsa", "setiausaha", "majlis", "awam", "akhbar", "televisyen", "pejabat", "muzik", "jepun", "inggeris", "perancis", "sepanyol", "itali", "eropah", "beliau", "kumpulan", "sekadar", "selesa"]),
+    second_words=frozenset(["karena", "yaitu", "bahwa", "pemerintah", "sesudah", "saja", "agustus", "maret", "juni", "juli", "desember", "film", "polisi", "mobil", "telepon", "serikat", "berbagai", "olahraga", "coba", "bisa", "tentara", "gratis", "kendaraan", "uang", "pengadilan", "kelompok", "pelatih", "bandara", "istri", "dokter", "dibandingkan", "lokal", "internasional", "sekretaris", "koran", "televisi", "kantor", "musik", "jepang", "inggris", "prancis", "spanyol", "italia", "eropa", "tiongkok", "nggak", "enggak", "banget", "bilang", "perusahaan", "sekedar", "kebijakan", "nyaman"]),
     first_affixes=((), ("iti",)),  # universiti, aktiviti, kualiti
     second_affixes=((), ("itas",)),  # universitas, aktivitas, kualitas
 )
 # Hindi and Marathi share Devanagari and much vocabulary, never their grammatical words.
 _HINDI_MARATHI = _PairRule(
     "hi", "mr",
-    first_words=frozenset("""
-        है हैं का के में से को और नहीं था थे थी यह वह लिए भी किया गया इस उस रहा रही रहे
-        गई हुआ हुई अपने
-    """.split()),
-    second_words=frozenset("""
-        आहे आहेत च्या मध्ये आणि नाही हे ते केले त्यांनी असे म्हणून करण्यात आली झाले येथे
-        त्या त्याच्या तसेच आला आले असून केली नव्हते हा काही पण नाहीत तेव्हा देखील असं होतं
-        तिथं आम्ही
-    """.split()),
+    first_words=frozenset(["है", "हैं", "का", "के", "में", "से", "को", "और", "नहीं", "था", "थे", "थी", "यह", "वह", "लिए", "भी", "किया", "गया", "इस", "उस", "रहा", "रही", "रहे", "गई", "हुआ", "हुई", "अपने"]),
+    second_words=frozenset(["आहे", "आहेत", "च्या", "मध्ये", "आणि", "नाही", "हे", "ते", "केले", "त्यांनी", "असे", "म्हणून", "करण्यात", "आली", "झाले", "येथे", "त्या", "त्याच्या", "तसेच", "आला", "आले", "असून", "केली", "नव्हते", "हा", "काही", "पण", "नाहीत", "तेव्हा", "देखील", "असं", "होतं", "तिथं", "आम्ही"]),
     # Marathi's genitive (-चा, -ची, -चे, -च्या), plural agent (-ांनी) and participle (-ल्या).
     second_affixes=((), ("ाचा", "ाची", "ाचे", "च्या", "ांनी", "ल्या")),
 )
 # Catalan and Spanish: their grammatical words differ, lingua's n-grams overlap on a phrase.
 _CATALAN_SPANISH = _PairRule(
     "ca", "es",
-    first_words=frozenset("""
-        amb però més els dels és són aquest aquesta aquests aquestes perquè també molt fins
-        seva seu seus seves va van hi ha nostra nostre cap any anys molt molts mateix
-        i lloc ciutat després sobre entre
-    """.split()) - frozenset("sobre entre".split()),
-    second_words=frozenset("""
-        y los con pero más muy también está están porque hasta sus fue fueron este esta
-        estos estas año años mismo ciudad después lugar desde cuando donde
-    """.split()),
+    first_words=frozenset(["amb", "però", "més", "els", "dels", "és", "són", "aquest", "aquesta", "aquests", "aquestes", "perquè", "també", "molt", "fins", "seva", "seu", "seus", "seves", "va", "van", "hi", "ha", "nostra", "nostre", "cap", "any", "anys", "molt", "molts", "mateix", "i", "lloc", "ciutat", "després", "sobre", "entre"]) - frozenset(["sobre", "entre"]),
+    second_words=frozenset(["y", "los", "con", "pero", "más", "muy", "también", "está", "están", "porque", "hasta", "sus", "fue", "fueron", "este", "esta", "estos", "estas", "año", "años", "mismo", "ciudad", "después", "lugar", "desde", "cuando", "donde"]),
 )
 # Urdu and Persian share the Arabic script and many loanwords, not their grammatical words.
 _URDU_PERSIAN = _PairRule(
     "ur", "fa",
-    first_words=frozenset("""
-        کے کی ہے ہیں میں اور سے کو نے یہ وہ کا تھا تھی تھے لیے بھی کیا گیا ہو اپنے
-    """.split()),
-    second_words=frozenset("""
-        است که را از این با می های برای آن بود شد هم خود شده کرد بر نیز تا
-    """.split()),
+    first_words=frozenset(["کے", "کی", "ہے", "ہیں", "میں", "اور", "سے", "کو", "نے", "یہ", "وہ", "کا", "تھا", "تھی", "تھے", "لیے", "بھی", "کیا", "گیا", "ہو", "اپنے"]),
+    second_words=frozenset(["است", "که", "را", "از", "این", "با", "می", "های", "برای", "آن", "بود", "شد", "هم", "خود", "شده", "کرد", "بر", "نیز", "تا"]),
 )
 # Pairs whose alphabets differ in a few letters, which settle a sentence lingua splits.
 _SERBIAN_MACEDONIAN = _PairRule("sr", "mk", frozenset(), frozenset(), first_letters="ђћ", second_letters="ѓќѕ")
@@ -460,12 +405,8 @@ _UKRAINIAN_KAZAKH = _PairRule("uk", "kk", frozenset(), frozenset(), first_letter
                               second_letters="әғқңөұүһ")
 _AFRIKAANS_DUTCH = _PairRule(
     "af", "nl",
-    first_words=frozenset("""
-        nie ek jy hulle baie vir gewees sal hierdie daardie mense nuwe sy hom
-    """.split()),
-    second_words=frozenset("""
-        niet zijn ik zij wij naar worden zal deze wordt ze mensen nieuwe heeft hebben bij
-    """.split()),
+    first_words=frozenset(["nie", "ek", "jy", "hulle", "baie", "vir", "gewees", "sal", "hierdie", "daardie", "mense", "nuwe", "sy", "hom"]),
+    second_words=frozenset(["niet", "zijn", "ik", "zij", "wij", "naar", "worden", "zal", "deze", "wordt", "ze", "mensen", "nieuwe", "heeft", "hebben", "bij"]),
 )
 _PAIR_RULES = {lang: rule for rule in (_CROATIAN_BOSNIAN, _MALAY_INDONESIAN, _HINDI_MARATHI, _AFRIKAANS_DUTCH,
                                        _CATALAN_SPANISH, _URDU_PERSIAN,
@@ -531,9 +472,8 @@ def _swedish_or_not(text: str, scores: dict[str, float]) -> dict[str, float]:
     """lingua's scores, with the combined score of Swedish, Danish and Norwegian given to
     Swedish or shared out among the other three when the ordinary words decide."""
     words = _WORD.findall(without_names(text).lower())
-    swedish = sum(w in _SWEDISH_MARKERS or any(c in _SWEDISH_LETTERS for c in w) for w in words)
-    other = sum(w in _DANO_NORWEGIAN_MARKERS or any(c in _DANO_NORWEGIAN_LETTERS for c in w)
-                for w in words)
+    swedish = sum(w in _SWEDISH_MARKERS or not _SWEDISH_LETTERS.isdisjoint(w) for w in words)
+    other = sum(w in _DANO_NORWEGIAN_MARKERS or not _DANO_NORWEGIAN_LETTERS.isdisjoint(w) for w in words)
     nordic = sum(scores[c] for c in _NORDIC)
     split = (scores["sv"] / nordic - 0.5) * 2 * _PAIR_LINGUA_WEIGHT if nordic > 0 else 0.0
     evidence = swedish - other + split
@@ -578,17 +518,21 @@ def _prepare(raw: str) -> _Prepared:
     English translation.
     """
     text = _DIGITS.sub(" ", _URL.sub(" ", unicodedata.normalize("NFC", raw)))
-    cased = [c for c in text if c.isupper() or c.islower()]
-    if cased and sum(c.isupper() for c in cased) >= 0.9 * len(cased):
+    upper = sum(map(str.isupper, text))
+    cased = upper + sum(map(str.islower, text))
+    if cased and upper >= 0.9 * cased:
         text = text.lower()
     text = " ".join(text.split())
     letters = 0
     words = 0.0
+    # Most text has neither Hangul nor an unspaced script: then no word needs looking into.
+    hangul = _HANGUL.search(text) is not None
+    unspaced_text = languages.count_unspaced(text) > 0
     for match in _WORD.finditer(text):
         token = match.group()
         # A Hangul syllable block writes two or three letters (jamo).
-        letters += len(token) + len(_HANGUL.findall(token))
-        unspaced = languages.count_unspaced(token)
+        letters += len(token) + (len(_HANGUL.findall(token)) if hangul else 0)
+        unspaced = languages.count_unspaced(token) if unspaced_text else 0
         if unspaced:
             words += max(1.0, unspaced / 2)
         elif not token[0].isupper() or _starts_sentence(text, match.start()):
@@ -642,6 +586,13 @@ class _Guess:
 
 
 _NO_GUESS = _Guess(None, 0.0)
+# lingua's fast-pass values per prepared text, computed ahead for a batch of texts.
+_FastPass = dict[str, list[ConfidenceValue]]
+
+
+def _enough_for_block(prepared: _Prepared) -> bool:
+    """Whether a block holds enough language to be judged at all."""
+    return prepared.words >= MIN_BLOCK_WORDS and prepared.letters >= MIN_BLOCK_LETTERS
 
 
 @dataclass(frozen=True)
@@ -697,7 +648,16 @@ class LanguageDetector:
         fast pass is rightly unsure of, would otherwise load a high-accuracy model for each
         language it happens to resemble (about 15 MB each).
         """
-        return self._block(text, target).detection
+        return self._block(_prepare(text), target).detection
+
+    def detect_many(self, texts: Sequence[str], *, target: str | None = None) -> list[Detection]:
+        """Each text's language, exactly as `detect` answers it text by text.
+
+        For callers about to ask about many texts at once (a run's blocks, a run's outputs):
+        lingua's fast pass runs for all of them in one call, spread over the machine's cores,
+        instead of a call per text; every decision after it is `detect`'s own.
+        """
+        return [block.detection for block in self._blocks([_prepare(t) for t in texts], target)]
 
     def detect_document(
         self, block_texts: Sequence[str], *, best_guess: bool = False
@@ -733,19 +693,29 @@ class LanguageDetector:
                 "The document's language could not be decided "
                 f"(best guess {language_name(guess.lang)}, {guess.confidence:.0%} sure)"
             )
+        texts = [_prepare(text) for text in block_texts]
+        found_blocks = self._blocks(texts)
+        # Blocks read as another language get a second look without their names: their
+        # name-less texts go to lingua together as well.
+        disputed = [
+            i for i, block in enumerate(found_blocks)
+            if block.detection.lang not in (None, guess.lang) and guess.lang not in block.guess.alternatives
+        ]
+        fast = self._fast_pass([words for i in disputed if (words := without_names(texts[i].text)) != texts[i].text])
         blocks = []
-        for text in block_texts:
-            block = self._block(text)
+        for text, block in zip(texts, found_blocks, strict=True):
             found = block.detection
             if found.lang not in (None, guess.lang) and (
                 guess.lang in block.guess.alternatives
-                or self._document_wins(text, found.lang, guess.lang)
+                or self._document_wins(text.text, found.lang, guess.lang, fast)
             ):
                 found = Detection(guess.lang, found.confidence)
             blocks.append(found)
         return DocumentDetection(guess.lang, guess.confidence, blocks, translatable)
 
-    def _document_wins(self, text: str, block_lang: str, document_lang: str) -> bool:
+    def _document_wins(
+        self, prepared: str, block_lang: str, document_lang: str, fast: _FastPass | None = None
+    ) -> bool:
         """Whether a block read as another language than its document's reads as the
         document's (or a close one) once the names in it are left out.
 
@@ -756,38 +726,54 @@ class LanguageDetector:
         lingua's high-accuracy models would settle this as well, but the English one alone
         costs about 0.4 s and 90 MB on every article with an English line.
         """
-        prepared = _prepare(text).text
         words = without_names(prepared)
         if words == prepared:
             return False
-        guess = self._identify(words)
+        guess = self._identify(words, fast=fast)
         return guess.lang is not None and guess.lang != block_lang and (
             guess.lang == document_lang or languages.are_close(guess.lang, document_lang, "block"))
 
     # --- the decision ------------------------------------------------------------------
 
-    def _block(self, text: str, target: str | None = None) -> _Block:
+    def _blocks(self, texts: Sequence[_Prepared], target: str | None = None) -> list[_Block]:
+        """`_block` for each text, with lingua's fast pass for all of them done at once."""
+        fast = self._fast_pass([p.text for p in texts if _enough_for_block(p)])
+        return [self._block(prepared, target, fast) for prepared in texts]
+
+    def _fast_pass(self, texts: Sequence[str]) -> _FastPass:
+        """lingua's fast-pass values for each distinct text, from one multithreaded call.
+
+        Its values are those of one call per text except in the last bits, which differ
+        between any two calls as well (its sums run in hash order); `Detection` rounds them.
+        Text in a script `_by_script` decides never reaches lingua, so it is left out.
+        """
+        unique = list(dict.fromkeys(t for t in texts if not _SCRIPT_LANGUAGE_CHARS.search(t)))
+        if len(unique) < 2:
+            return {}
+        return dict(zip(unique, self._lingua.compute_language_confidence_values_in_parallel(unique)))
+
+    def _block(self, prepared: _Prepared, target: str | None = None, fast: _FastPass | None = None) -> _Block:
         """A block's guess and what of it is reported after the thresholds."""
-        prepared = _prepare(text)
-        if prepared.words < MIN_BLOCK_WORDS or prepared.letters < MIN_BLOCK_LETTERS:
+        if not _enough_for_block(prepared):
             return _Block(_NO_GUESS, Detection(None, 0.0))
-        guess = self._identify(prepared.text, target)
+        guess = self._identify(prepared.text, target, fast)
         if guess.lang is None or guess.confidence < MIN_BLOCK_CONFIDENCE:
             return _Block(guess, Detection(None, guess.confidence))
         return _Block(guess, Detection(guess.lang, guess.confidence))
 
-    def _identify(self, text: str, target: str | None = None) -> _Guess:
+    def _identify(self, text: str, target: str | None = None, fast: _FastPass | None = None) -> _Guess:
         """Best language for prepared text and its confidence, before any threshold.
 
         A language lingua knows but NLLB does not (Latin) comes back as lang None with
-        its confidence, so callers can tell "unsupported" from "unsure".
+        its confidence, so callers can tell "unsupported" from "unsure".  `fast` holds
+        lingua's fast pass already done for this text, if it was.
         """
         by_script = self._by_script(text)
         if by_script is not None:
             return by_script
         scores: dict[str, float] = {}
         unsupported: tuple[float, str] = (0.0, "")
-        for language, value in self._lingua_scores(text, target).items():
+        for language, value in self._lingua_scores(text, target, fast).items():
             code = _LINGUA_CODES[language]
             if code is not None:
                 scores[code] = value
@@ -795,7 +781,7 @@ class LanguageDetector:
                 unsupported = (value, language.iso_code_639_1.name.lower())
         if not scores:
             return _NO_GUESS
-        best = max(scores, key=lambda c: (scores[c], c))
+        best = max((value, code) for code, value in scores.items())[1]
         confidence = scores[best]
         if (confidence < LINGUA_UNSURE or best in _MAY_HIDE_LANGDETECT_ONLY) and _LANGDETECT_ONLY_SCRIPTS.search(text):
             extra = self._langdetect_only(text)
@@ -816,14 +802,18 @@ class LanguageDetector:
             return _Guess(self._chinese(text), confidence)
         return _Guess(best, confidence)
 
-    def _lingua_scores(self, text: str, target: str | None = None) -> dict[LinguaLanguage, float]:
+    def _lingua_scores(
+        self, text: str, target: str | None = None, fast: _FastPass | None = None
+    ) -> dict[LinguaLanguage, float]:
         """lingua's confidence per language: the fast pass, refined where it is unsure.
 
         The high-accuracy pass only reorders the fast pass's top candidates: it shares
         out their combined confidence, so its answer is never surer than the fast pass
         was that the text is one of them.
         """
-        values = self._lingua.compute_language_confidence_values(text)
+        values = fast.get(text) if fast else None
+        if values is None:
+            values = self._lingua.compute_language_confidence_values(text)
         scores = {value.language: value.value for value in values}
         if (not values or values[0].value >= HIGH_ACCURACY_BELOW
                 or _LINGUA_CODES[values[0].language] in languages.SCANDINAVIAN):
@@ -842,17 +832,15 @@ class LanguageDetector:
     def _by_script(text: str) -> _Guess | None:
         """Khmer, Lao, Sinhala or Odia when most letters are in that language's own script."""
         counts: dict[str, int] = {}
-        letters = 0
-        for char in text:
+        for char in _SCRIPT_LANGUAGE_CHARS.findall(text):
             if char.isalpha():
-                letters += 1
                 lang = _ranges_contain(char, _SCRIPT_LANGUAGES)
                 if lang is not None:
                     counts[lang] = counts.get(lang, 0) + 1
         if not counts:
             return None
         lang = max(counts, key=lambda c: (counts[c], c))
-        share = counts[lang] / letters
+        share = counts[lang] / sum(map(str.isalpha, text))
         return _Guess(lang, share) if share >= 0.5 else None
 
     def _langdetect_only(self, text: str) -> _Guess | None:

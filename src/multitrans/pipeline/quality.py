@@ -85,6 +85,21 @@ _CLOSE_COPY_MAX_WORDS = 12
 class Detector(Protocol):
     def detect(self, text: str, *, target: str | None = None) -> Any: ...
 
+    def detect_many(self, texts: Sequence[str], *, target: str | None = None) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class ToCheck:
+    """One translated segment: `output`, the translation of `source` from `src` to `tgt`, with
+    the spans and glossary terms it must keep (see `Checker.check`)."""
+
+    source: str
+    output: str
+    src: str
+    tgt: str
+    spans: Sequence[str] = ()
+    terms: Sequence[tuple[str, str]] = ()
+
 
 class Checker:
     """Checks translated segments; holds the run's language detector (built once per run)."""
@@ -108,36 +123,64 @@ class Checker:
         source); `terms` pairs each fixed glossary term found in the source with the term
         the target requires.
         """
+        return self.check_many([ToCheck(source, output, src, tgt, spans, terms)])[0]
+
+    def check_many(self, items: Sequence[ToCheck]) -> list[tuple[Flag, ...]]:
+        """`check`'s flags for each item; the detector reads all the outputs into one target in
+        one call (a run's thousands of short outputs would cost a detector call each)."""
+        flags = [self._flags_but_language(item) for item in items]
+        judged: dict[str, list[int]] = {}
+        for i, item in enumerate(items):
+            if item.tgt in self.detectable and not flags[i][1]:
+                judged.setdefault(item.tgt, []).append(i)
+        found: dict[int, Any] = {}
+        for tgt, indices in judged.items():
+            if len(indices) > 1:
+                found.update(zip(indices, self.detector.detect_many([items[i].output for i in indices], target=tgt)))
+        result = []
+        for i, (item, (some, copied)) in enumerate(zip(items, flags)):
+            if copied:
+                some.append(Flag("untranslated_copy", "the output is the source text unchanged"))
+            else:
+                wrong = self.wrong_language(item.output, item.src, item.tgt, item.source, found=found.get(i))
+                if wrong:
+                    some.append(Flag("wrong_language", wrong))
+            result.append(tuple(some))
+        return result
+
+    @staticmethod
+    def _flags_but_language(item: ToCheck) -> tuple[list[Flag], bool]:
+        """Every flag but the language's, and whether the output is an untranslated copy
+        (which is flagged as that instead)."""
+        output, source, spans = item.output, item.source, item.spans
         flags: list[Flag] = []
         lost = lost_spans(output, spans)
         if lost:
             flags.append(Flag("span_lost", f"{quote(lost[0])} is missing" + (f" (and {len(lost) - 1} more)" if len(lost) > 1 else "")))
-        for term, required in missing_terms(output, terms):
+        for term, required in missing_terms(output, item.terms):
             flags.append(Flag("span_lost", f"glossary term {quote(required)} (for {quote(term)}) is missing"))
         loop = repetition(source, output)
         if loop:
             flags.append(Flag("repetition", loop))
-        ratio = length_problem(source, output, src, tgt, spans)
+        ratio = length_problem(source, output, item.src, item.tgt, spans)
         if ratio:
             flags.append(Flag("length_ratio", ratio))
-        if is_copy(source, output, spans, close=are_close(src, tgt, "output")):
-            flags.append(Flag("untranslated_copy", "the output is the source text unchanged"))
-        else:
-            wrong = self.wrong_language(output, src, tgt, source)
-            if wrong:
-                flags.append(Flag("wrong_language", wrong))
-        return tuple(flags)
+        return flags, is_copy(source, output, spans, close=are_close(item.src, item.tgt, "output"))
 
-    def wrong_language(self, output: str, src: str, tgt: str, source: str | None = None) -> str | None:
+    def wrong_language(
+        self, output: str, src: str, tgt: str, source: str | None = None, *, found: Any = None
+    ) -> str | None:
         """Why `output` is not in `tgt`, or None when it is, or the detector cannot say.
 
         The detector is told the target, so that its high-accuracy models are asked only
         whether the output is in the target or a close rival, never loaded for whatever a
-        broken model's garbled output happens to resemble.
+        broken model's garbled output happens to resemble.  `found` is the detector's
+        reading of `output` (into `tgt`) when the caller already has it.
         """
         if tgt not in self.detectable:
             return None
-        found = self.detector.detect(output, target=tgt)
+        if found is None:
+            found = self.detector.detect(output, target=tgt)
         lang = getattr(found, "lang", None)
         # Output in a close sibling of the target is not flagged (Apertium's Nynorsk without
         # marker words reads as Bokmål).
@@ -248,7 +291,8 @@ def length_problem(source: str, output: str, src: str, tgt: str, spans: Sequence
 
 
 def _letters(text: str, spans: Sequence[str]) -> int:
-    return sum(1 for c in without_spans(text, spans) if not c.isspace())
+    text = without_spans(text, spans)
+    return len(text) - sum(map(str.isspace, text))
 
 
 def without_spans(text: str, spans: Sequence[str]) -> str:
@@ -285,7 +329,7 @@ def quote(text: str, width: int = 40) -> str:
 def later(a: str | None, b: str | None) -> str | None:
     """The later of two attempts (first < safer_decoding < fallback_route:… < human_edit)."""
     order = {FIRST: 0, SAFER: 1, HUMAN: 3}
-    rank = lambda attempt: -1 if attempt is None else order.get(attempt, 2)  # noqa: E731
+    rank = lambda attempt: -1 if attempt is None else order.get(attempt, 2)
     return b if rank(b) > rank(a) else a
 
 

@@ -39,7 +39,16 @@ from ..document import Flag, Piece
 from ..engines.base import Decoding, Engine, EngineError
 from ..engines.pool import EnginePool
 from .plan import Plan, TaskKey
-from .quality import FALLBACK, FIRST, SAFER, Checker, Quality, lost_spans, missing_terms
+from .quality import (
+    FALLBACK,
+    FIRST,
+    SAFER,
+    Checker,
+    Quality,
+    ToCheck,
+    lost_spans,
+    missing_terms,
+)
 from .run import Failure, Job, Pair, RunResult, by_pair, translate_pieces
 from .segment import split_around_spans, split_long
 
@@ -105,12 +114,9 @@ def _repair_engine(engine: Engine, pairs: list[_Pair]) -> None:
     for pair in pairs:
         first.update(pair.first_outputs())
     enforced = _enforce(engine, {job: repairs[job[:2]].needs[job[2]] for job in first}, first)
-    for job, output in {**first, **enforced}.items():
-        repairs[job[:2]].offer(job[2], output, FIRST)
-    for pair in pairs:
-        if pair.failed:
-            for text, output in pair.isolate(pair.failed).items():
-                pair.offer(text, output, FIRST)
+    _offer_all([_Offer(repairs[job[:2]], job[2], output, FIRST) for job, output in {**first, **enforced}.items()])
+    _offer_all([_Offer(pair, text, output, FIRST)
+                for pair in pairs if pair.failed for text, output in pair.isolate(pair.failed).items()])
     _attempt_safer(engine, pairs)
     _attempt_fallback(pairs)
     for pair in pairs:
@@ -160,8 +166,7 @@ def _attempt_safer(engine: Engine, pairs: list[_Pair]) -> None:
         count = sum(1 for job in needs if job[:2] == (src, tgt))
         pair = repairs[(src, tgt)]
         pair.checked.problems.append(f"{pair.name} failed retrying {count} flagged sentence(s) {src}→{tgt}: {exc}")
-    for job, output in outputs.items():
-        repairs[job[:2]].offer(job[2], output, SAFER)
+    _offer_all([_Offer(repairs[job[:2]], job[2], output, SAFER) for job, output in outputs.items()])
 
 
 def _attempt_fallback(pairs: list[_Pair]) -> None:
@@ -180,8 +185,33 @@ def _attempt_fallback(pairs: list[_Pair]) -> None:
         outputs, failed = by_pair(lambda some, engine=engine: translate_guarded(engine, some), needs)
         for (src, tgt), exc in failed.items():
             repairs[(src, tgt)].checked.problems.append(f"{engine.spec.name} failed as the fallback for {src}→{tgt}: {exc}")
-        for job, output in outputs.items():
-            repairs[job[:2]].offer(job[2], output, f"{FALLBACK}:{engine.model_id}", needs[job])
+        _offer_all([_Offer(repairs[job[:2]], job[2], output, f"{FALLBACK}:{engine.model_id}", needs[job])
+                    for job, output in outputs.items()])
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """An attempt's output for one sentence of a pair, to be checked and offered to it."""
+
+    pair: _Pair
+    text: str
+    output: str
+    attempt: str
+    needs: _Needs | None = None
+
+
+def _offer_all(offers: Sequence[_Offer]) -> None:
+    """Check each offered output and let its pair keep it when it has fewer flags than the
+    best so far; all are checked in one go (the checker asks the detector about all the
+    outputs into one target at once)."""
+    if not offers:
+        return
+    checks = []
+    for offer in offers:
+        needs = offer.needs or offer.pair.needs[offer.text]
+        checks.append(ToCheck(offer.text, offer.output, offer.pair.src, offer.pair.tgt, needs.spans, needs.terms))
+    for offer, flags in zip(offers, offers[0].pair.checker.check_many(checks), strict=True):
+        offer.pair.keep(offer.text, offer.output, flags, offer.attempt)
 
 
 class _Pair:
@@ -227,10 +257,8 @@ class _Pair:
         unknown = tuple(c for c in sorted(engine.unknown_characters(text)) if c not in inside for _ in range(text.count(c)))
         return _Needs(tuple(spans) + unknown, self.terms[text])
 
-    def offer(self, text: str, output: str, attempt: str, needs: _Needs | None = None) -> None:
-        """Check an attempt's output; keep it when it has fewer flags than the best so far."""
-        needs = needs or self.needs[text]
-        flags = self.checker.check(text, output, self.src, self.tgt, needs.spans, needs.terms)
+    def keep(self, text: str, output: str, flags: tuple[Flag, ...], attempt: str) -> None:
+        """Keep a checked attempt's output when it has fewer flags than the best so far."""
         if text not in self.best or len(flags) < len(self.best[text][1]):
             self.best[text] = (output, flags, attempt)
 
