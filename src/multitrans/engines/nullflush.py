@@ -96,8 +96,11 @@ class NullFlushPipeline:
         return received
 
     def close(self) -> None:
-        """Close the first stage's input (each stage ends at end-of-file) and wait; kill what lingers."""
-        self._finalizer()
+        """End the stages now.  `ask` returns only once its answer is read, so between requests
+        the stages hold no work and are killed rather than left to end at end-of-file, which
+        passes down some twenty stages one by one (0.17 s at the end of every run)."""
+        if self._finalizer.detach() is not None:
+            _stop(self._processes, kill=True)
 
     def _exchange(self, stream: bytes, deadline: float) -> bytes | None:
         """Write `stream` while reading the answer (a big request fills the pipes both ways);
