@@ -501,7 +501,7 @@ def worker_main(name: str, config_path: str) -> int:
 
 # --- fixed cost and per-block overhead (`--overhead`) -------------------------------------------
 #
-#   git archive 8e4f7e0 src | tar -x -C /tmp/before      # the code before this work
+#   git archive a9f0f73 src | tar -x -C /tmp/before      # the code to compare with
 #   .venv/bin/python scripts/bench.py --overhead --before /tmp/before/src
 #
 # Each figure is one `multitrans translate` in a fresh process (the fixed cost of a run is
