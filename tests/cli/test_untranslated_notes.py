@@ -84,3 +84,17 @@ def test_batch_prints_each_documents_note_and_keeps_it_in_the_json_summary(tmp_p
     assert again.exit_code == 0, again.output
     summary = json.loads(again.stdout)
     assert summary["notes"] == [NOTE.removeprefix("note: ")]
+
+
+def test_export_and_review_say_the_note_too(tmp_path, fake_models):
+    """The commands that translate for translators and reviewers say what stayed in the source, as translate does."""
+    models = fake_models({"m": lambda s, o: Scripted(s, o)})
+    source = tmp_path / "page.html"
+    source.write_text(PAGE, encoding="utf-8")
+    exported = runner.invoke(app, ["export", str(source), "--to", "en", "--from", "nb", "--out", str(tmp_path / "x"),
+                                   "--models", models, "--no-memory"])
+    reviewed = runner.invoke(app, ["review", str(source), "--to", "en", "--from", "nb", "--out",
+                                   str(tmp_path / "review.html"), "--models", models])
+    for result in (exported, reviewed):
+        assert result.exit_code == 0, result.output
+        assert notes(result.output) == [NOTE]

@@ -12,9 +12,9 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -28,6 +28,20 @@ if TYPE_CHECKING:
 # nothing written; 3 the run failed (output could not be written, or an internal error) and
 # left no partial file; 130 interrupted (Ctrl-C), as a shell reports it.
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+
+def finish(problems: Iterable[str], notes: Iterable[str] = (), *, flagged: bool = False) -> NoReturn:
+    """End a command that ran: its notes (what was left as it is by design: no problem), then its
+    problems, each once, and the exit status they make (1 for any problem, or with --strict any
+    flag; else 0)."""
+    for note in dict.fromkeys(notes):
+        typer.echo(f"note: {note}", err=True)
+    said = list(dict.fromkeys(problems))
+    for problem in said:
+        typer.echo(f"warning: {problem}", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if said or flagged else EXIT_OK)
+
 
 DEVICES = ("auto", "cpu", "cuda")
 _DOCUMENT_FORMAT_HELP = "text, markdown or html; by default from the file extension."

@@ -12,8 +12,6 @@ import typer
 
 from ..errors import UserError, shorten
 from .common import (
-    EXIT_OK,
-    EXIT_PROBLEMS,
     AllowPickle,
     Beam,
     Device,
@@ -29,6 +27,7 @@ from .common import (
     To,
     Verbose,
     engine_setup,
+    finish,
     handles_errors,
     memory_file,
 )
@@ -76,10 +75,7 @@ def export(
         else:
             paths = [str(write_tmx_file(result, out, identities, file_timestamp(file)))]
         typer.echo(f"{result.document.name} ({result.lang}): wrote {', '.join(paths)}", err=True)
-    problems = list(dict.fromkeys(p for r in results for p in r.problems))
-    for problem in problems:
-        typer.echo(f"warning: {problem}", err=True)
-    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+    finish((p for r in results for p in r.problems), (n for r in results for n in r.notes))
 
 
 @commands.command("import", epilog="Example: multitrans import xliff/article.html.nn.xlf --out translations/")
@@ -101,9 +97,7 @@ def import_(
         typer.echo(f"{file}: wrote {report.path}; {report.edits} edited segment(s), "
                    f"{report.remembered} kept in the translation memory", err=True)
         problems += report.problems
-    for problem in problems:
-        typer.echo(f"warning: {problem}", err=True)
-    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+    finish(problems)
 
 
 @commands.command(epilog="Example: multitrans review article.html --to nn,da,sv,ar --out review.html")
@@ -129,6 +123,7 @@ def review(
 
     targets = parse_list(to) if to else None
     problems: list[str] = []
+    notes: list[str] = []
     if file.suffix == ".jsonl":
         records = read_aligned(file)
         title = file.name.removesuffix(".jsonl")
@@ -143,9 +138,7 @@ def review(
             [result], _ = translate_for_export([read_document(file, input_format)], targets, memory,
                                                source_lang=source, on_progress=on_progress,
                                                registry=registry, options=options)
-        records, title, problems = result.records(), result.document.name, result.problems
+        records, title, problems, notes = result.records(), result.document.name, result.problems, result.notes
     write_atomic(out, review_page(records, title, targets))
     typer.echo(f"wrote {out}", err=True)
-    for problem in dict.fromkeys(problems):
-        typer.echo(f"warning: {problem}", err=True)
-    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
+    finish(problems, notes)

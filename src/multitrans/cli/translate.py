@@ -11,8 +11,6 @@ import typer
 
 from ..errors import UserError
 from .common import (
-    EXIT_OK,
-    EXIT_PROBLEMS,
     AllowPickle,
     Beam,
     Device,
@@ -27,6 +25,7 @@ from .common import (
     To,
     Verbose,
     engine_setup,
+    finish,
     handles_errors,
     memory_file,
     short,
@@ -105,12 +104,7 @@ def translate(
         from ..output import write_atomic_all
 
         write_atomic_all([(report, json.dumps(quality, ensure_ascii=False, indent=2) + "\n")])
-    for note in (n for r in results for n in r.notes):
-        typer.echo(f"note: {note}", err=True)
-    for problem in dict.fromkeys(problems):
-        typer.echo(f"warning: {problem}", err=True)
-    flagged = strict and bool(quality["flags"])
-    raise typer.Exit(EXIT_PROBLEMS if problems or flagged else EXIT_OK)
+    finish(problems, (n for r in results for n in r.notes), flagged=strict and bool(quality["flags"]))
 
 
 def _check_report(report: Path) -> None:
