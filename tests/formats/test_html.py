@@ -416,3 +416,18 @@ def test_the_note_names_every_kind_with_its_count_and_why():
         "form.html: 6 passages left in the source language by design: 4 in <select>, 1 in <textarea>, "
         "1 in <video> (multitrans does not translate form controls or media fallback)")
     assert untranslated_note(read("<p>Bare tekst.</p>", "a.html")) is None
+
+
+def test_placeholders_a_reader_sees_are_translated_and_the_text_area_content_is_not() -> None:
+    """An input's or text area's hint is page text; what is typed in a text area is the reader's."""
+    page = ('<p>Navn: <input name="n" placeholder="Skriv navnet ditt"> takk.</p>'
+            '<textarea placeholder="Skriv meldingen her">Innhold</textarea><img alt="Et bilde" placeholder="nei">')
+    doc = read(page, "form.html")
+    assert [(b.kind, b.text) for b in doc.blocks] == [
+        ("paragraph", "Navn:"), ("placeholder", "Skriv navnet ditt"), ("paragraph", "takk."),
+        ("placeholder", "Skriv meldingen her"), ("alt", "Et bilde")]
+    out = doc.render([b.text.upper() for b in doc.blocks])
+    assert 'placeholder="SKRIV NAVNET DITT"' in out
+    assert '<textarea placeholder="SKRIV MELDINGEN HER">Innhold</textarea>' in out
+    assert 'placeholder="nei"' in out  # an image shows no placeholder
+    assert doc.untranslated == (("<textarea>", 1),)

@@ -13,7 +13,8 @@ What is translated:
   captions, blockquotes, and any other container holding text directly), one block
   per run of inline content between block-level children;
 * the page `<title>`;
-* `alt` (images, image maps, image inputs) and `title` attribute values.
+* `alt` (images, image maps, image inputs), `title` and `placeholder` (inputs, text areas)
+  attribute values.
 
 Inline markup inside a run (`<a href=…>`, `</a>`, `<em>`, `<br>`…) stays in the block
 text, in place, as protected spans (tag-aware masking, as in Firefox's translations:
@@ -89,8 +90,9 @@ _KINDS = {
 }
 # Containers whose kind their descendants' text inherits (`<li><p>…</p></li>` is a list item).
 _INHERITED = frozenset({"list_item", "table_cell", "caption", "blockquote"})
-_ATTRIBUTES = {"alt": "alt", "title": "tooltip"}  # attribute -> block kind
-_ALT_ELEMENTS = frozenset({"img", "area", "input"})
+_ATTRIBUTES = {"alt": "alt", "title": "tooltip", "placeholder": "placeholder"}  # attribute -> block kind
+# Elements on which an attribute is shown to the reader; an attribute not listed here is shown on any.
+_SHOWN_ON = {"alt": frozenset({"img", "area", "input"}), "placeholder": frozenset({"input", "textarea"})}
 
 _FULL_PAGE = re.compile(r"\A(?:\s|<!--.*?-->|<\?.*?>)*<(?:!doctype|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 _DOCTYPE = re.compile(r"<!doctype\b", re.IGNORECASE)
@@ -275,6 +277,8 @@ class _Marker:
         if _is_comment(node) or _untranslatable(node):
             return
         if node.tag in _SKIPPED:
+            if node.tag == "textarea":  # its text is the reader's to edit; its hint and tooltip are ours
+                self._attributes(node)
             name = f"<{node.tag}>"
             if name in LEFT_VISIBLE and (passages := _visible_passages(node)):
                 self.left[name] = self.left.get(name, 0) + passages
@@ -349,7 +353,7 @@ class _Marker:
     def _attributes(self, node: etree._Element) -> None:
         for attribute, kind in _ATTRIBUTES.items():
             value = node.get(attribute)
-            if value is None or not value.strip() or (attribute == "alt" and node.tag not in _ALT_ELEMENTS):
+            if value is None or not value.strip() or node.tag not in _SHOWN_ON.get(attribute, (node.tag,)):
                 continue
             n = self._new(kind, attribute=True)
             node.set(attribute, self.marks.start(n) + value + self.marks.end(n))
